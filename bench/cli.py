@@ -1,0 +1,140 @@
+"""The `bench` command line: list, run, report."""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+from bench.errors import UserError
+
+DEFAULT_DATASET = "synthfaces"
+DEFAULT_METHODS = "uncoded,jpeg-ldpc"
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Let "--snr -6 -inf" reach our own validation instead of being read as options.
+        self._negative_number_matcher = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
+    def error(self, message):  # one line, exit 2
+        print(f"bench: error: {message} (see 'bench {self.prog.split()[-1]} --help')" if " " in self.prog
+              else f"bench: error: {message} (see 'bench --help')", file=sys.stderr)
+        sys.exit(2)
+
+
+def _load_plugins(extra: list[str]) -> None:
+    import importlib
+
+    from bench.registry import load_builtin
+
+    load_builtin()
+    names = [p for p in os.environ.get("BENCH_PLUGINS", "").split(",") if p] + list(extra)
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise UserError(f"cannot import plugin module '{name}': {exc}") from None
+
+
+def cmd_list(args) -> int:
+    from bench.registry import CHANNELS, DATASETS, METHODS, METRICS
+
+    for reg in (METHODS, CHANNELS, DATASETS, METRICS):
+        print(f"{reg.kind}s:")
+        for e in reg.entries():
+            print(f"  {e.name:<18} {e.summary}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from bench.runner import SweepConfig, run_sweep
+    from reports.summary import summary_table
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    metrics = None if args.metrics is None else [m.strip() for m in args.metrics.split(",") if m.strip()]
+    cfg = SweepConfig(methods=methods, dataset=args.dataset, snrs=args.snr, channel=args.channel, n=args.n,
+                      seed=args.seed, size=args.size, out=Path(args.out), metrics=metrics,
+                      progress=not args.no_progress)
+    res = run_sweep(cfg)
+    if res.dataset_skipped:
+        print(f"warning: {len(res.dataset_skipped)} dataset file(s) skipped:", file=sys.stderr)
+        for reason in res.dataset_skipped[:10]:
+            print(f"  {reason}", file=sys.stderr)
+    print(f"{res.rows_written} new rows, {res.rows_skipped} already done, {res.prepares} transmitter runs "
+          f"for {res.images} images -> {res.db_path}")
+    print(summary_table(res.db_path, methods=None, dataset=None))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from reports.build import build_report
+
+    out = Path(args.out)
+    db = out / "results.sqlite"
+    if not db.exists():
+        raise UserError(f"no results database at {db}; run 'bench run --out {out} ...' first")
+    written = build_report(db, Path(args.dest) if args.dest else out / "report")
+    for p in written:
+        print(p)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="bench", description="Semantic-communication benchmark for text-driven facial edits.")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE to register extra methods/channels/datasets (also $BENCH_PLUGINS)")
+    p.add_argument("--debug", action="store_true", help="show full tracebacks")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("list", help="show registered methods, channels, datasets and metrics")
+    s.set_defaults(fn=cmd_list)
+
+    s = sub.add_parser("run", help="sweep methods x SNRs x images into the results database")
+    s.add_argument("--snr", nargs="+", required=True, metavar="DB", help="SNRs (Es/N0, dB), e.g. -6 0 6 12 18")
+    s.add_argument("--methods", default=DEFAULT_METHODS, help=f"comma-separated method specs (default {DEFAULT_METHODS})")
+    s.add_argument("--dataset", default=DEFAULT_DATASET, help=f"dataset spec, e.g. folder:PATH (default {DEFAULT_DATASET})")
+    s.add_argument("--channel", default="awgn", help="channel spec: awgn | rayleigh[:fading=block,csi=none]")
+    s.add_argument("--n", type=int, default=16, help="number of images (default 16)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--size", type=int, default=None, help="image resolution (default: the dataset's)")
+    s.add_argument("--metrics", default=None, help="comma-separated per-image metrics (default: psnr,ssim,lpips-alex)")
+    s.add_argument("--out", default="runs", help="output directory holding results.sqlite and images (default runs)")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("report", help="figures and tables from the results database")
+    s.add_argument("--out", default="runs", help="the run directory given to 'bench run' (default runs)")
+    s.add_argument("--dest", default=None, help="where to write the report (default OUT/report)")
+    s.set_defaults(fn=cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        _load_plugins(args.plugin)
+        return args.fn(args)
+    except UserError as exc:
+        if args.debug:
+            raise
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bench: interrupted; finished rows are saved, rerun the same command to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from bench.runner import MethodError
+
+        if args.debug or not isinstance(exc, MethodError):
+            raise
+        print(f"bench: error: {exc} (rows finished before it are saved; rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

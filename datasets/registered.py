@@ -1,0 +1,2 @@
+"""Imports every built-in dataset module so its @DATASETS.register decorators run."""
+import datasets.folder  # noqa: F401

@@ -1,0 +1,83 @@
+"""Group result rows into per-(dataset, channel, size) curves: method -> SNR -> values."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.store import ResultStore, Row
+
+# Metrics where larger is better; everything else is plotted as lower-is-better.
+HIGHER_IS_BETTER = {"psnr", "ssim"}
+
+
+@dataclass(frozen=True)
+class Group:
+    dataset: str
+    channel: str
+    size: int
+
+    def title(self) -> str:
+        return f"{self.dataset} · {self.channel} · {self.size}px"
+
+
+def load_rows(db: Path) -> list[Row]:
+    store = ResultStore(db)
+    try:
+        return store.rows()
+    finally:
+        store.close()
+
+
+def load_set_metrics(db: Path) -> list[dict]:
+    store = ResultStore(db)
+    try:
+        return store.set_metrics()
+    finally:
+        store.close()
+
+
+def group_rows(rows: list[Row]) -> dict[Group, list[Row]]:
+    out: dict[Group, list[Row]] = defaultdict(list)
+    for r in rows:
+        out[Group(r.dataset, r.channel, r.size)].append(r)
+    return dict(out)
+
+
+def metric_names(rows: list[Row]) -> list[str]:
+    names: dict[str, None] = {}
+    for r in rows:
+        names.update(dict.fromkeys(r.metrics))
+    return list(names)
+
+
+def row_value(row: Row, metric: str) -> float | None:
+    """A row's value for `metric`: a stored metric, or a derived per-row quantity."""
+    if metric == "decode_failure_rate":
+        return float(row.decode_failures > 0)
+    return row.metrics.get(metric)
+
+
+def curves(rows: list[Row], metric: str) -> dict[str, dict[float, np.ndarray]]:
+    """method -> snr -> array of per-image values (non-finite values kept, e.g. PSNR inf)."""
+    acc: dict[str, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        v = row_value(r, metric)
+        if v is not None:
+            acc[r.method][r.snr].append(v)
+    return {m: {s: np.asarray(v, dtype=float) for s, v in sorted(d.items())} for m, d in acc.items()}
+
+
+def mean_ci(values: np.ndarray, n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+    """Mean and percentile-bootstrap 95% interval of finite values (nan when none)."""
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    if v.size == 1:
+        return float(v[0]), float(v[0]), float(v[0])
+    rng = np.random.default_rng(seed)
+    means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(v.mean()), float(lo), float(hi)

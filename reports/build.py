@@ -1,0 +1,24 @@
+"""`bench report`: every figure and table from one results database."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.runner import slug
+from reports.aggregate import group_rows, load_rows, metric_names
+from reports.curves import write_curve
+from reports.tables import cbr_table, timing_table
+
+
+def build_report(db: Path, dest: Path) -> list[Path]:
+    rows = load_rows(db)
+    dest.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for group, grows in group_rows(rows).items():
+        gdir = dest / slug(f"{group.dataset}_{group.channel}_{group.size}px")
+        for metric in metric_names(grows):
+            written += write_curve(grows, group, metric, gdir / f"snr_{metric}")
+        # Decode-failure rate vs SNR shows the digital cliff.
+        written += write_curve(grows, group, "decode_failure_rate", gdir / "snr_decode_failure_rate")
+    written += cbr_table(rows, dest / "cbr")
+    written += timing_table(rows, dest / "timing")
+    return written

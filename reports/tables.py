@@ -1,0 +1,64 @@
+"""CBR and timing tables (CSV + Markdown)."""
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+
+def _write(rows: list[dict], stem: Path, title: str) -> list[Path]:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    cols = list(rows[0]) if rows else []
+    csv_path, md_path = stem.with_suffix(".csv"), stem.with_suffix(".md")
+    with open(csv_path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols)
+        w.writeheader()
+        w.writerows(rows)
+    lines = [f"# {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+    md_path.write_text("\n".join(lines) + "\n")
+    return [csv_path, md_path]
+
+
+def cbr_table(rows, stem: Path) -> list[Path]:
+    """Per method/dataset/size: channel uses and CBR in both conventions (see bench/cbr.py)."""
+    acc = defaultdict(list)
+    for r in rows:
+        acc[(r.method, r.dataset, r.size)].append(r)
+    out = []
+    for (method, dataset, size), rs in sorted(acc.items()):
+        bpps = [r.bpp for r in rs if r.bpp is not None]
+        out.append({
+            "method": method, "dataset": dataset, "resolution": f"{size}x{size}",
+            "complex_uses": int(np.mean([r.channel_uses for r in rs])),
+            "cbr_paper": f"{np.mean([r.cbr_paper for r in rs]):.4f}",
+            "cbr_complex": f"{np.mean([r.cbr_complex for r in rs]):.4f}",
+            "bpp": f"{np.mean(bpps):.3f}" if bpps else "",
+        })
+    return _write(out, stem, "Channel bandwidth ratio (paper: real values / HWC; complex: channel uses / HWC)")
+
+
+def timing_table(rows, stem: Path) -> list[Path]:
+    """Mean wall time per stage and method, in milliseconds.
+
+    Transmitter stages (tx.*) run once per image and are shared by all SNRs, so they are
+    averaged over distinct images; receiver and channel stages are per row.
+    """
+    per_method: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    seen_tx = set()
+    for r in rows:
+        key = (r.method, r.dataset, r.image_id, r.channel, r.seed, r.size)
+        for stage, sec in r.times.items():
+            if stage.startswith("tx.") and stage != "tx.transmit":
+                if (key, stage) in seen_tx:
+                    continue
+                seen_tx.add((key, stage))
+            per_method[r.method][stage].append(sec * 1000.0)
+    out = []
+    for method, stages in sorted(per_method.items()):
+        for stage, ms in sorted(stages.items()):
+            out.append({"method": method, "stage": stage, "mean_ms": f"{np.mean(ms):.3f}",
+                        "median_ms": f"{np.median(ms):.3f}", "calls": len(ms)})
+    return _write(out, stem, "Per-stage wall time (tx.* once per image, the rest per SNR)")
