@@ -1,2 +1,3 @@
 """Imports every built-in dataset module so its @DATASETS.register decorators run."""
 import datasets.folder  # noqa: F401
+import datasets.real  # noqa: F401

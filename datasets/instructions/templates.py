@@ -1,0 +1,152 @@
+"""Expands the phrasebook into a fixed, ordered list of templates and splits it.
+
+A *family* is one written pattern; ``[a|b]`` alternatives expand it into *variants*, each a
+distinct template with id ``<attr>.<mode>.<key>.<family#>.<variant#>``. About 15% of the
+families of every (attribute, mode, direction) group -- for target mode, of each attribute's
+target families -- are held out, chosen by a hash
+of the family id (so the choice is fixed and does not depend on list order elsewhere). A
+held-out family's variants are all held out, so the held-out split never contains a
+synonym-swapped copy of a training template.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from datasets.instructions.lexicon import ATTRIBUTE_INDEX, ATTRIBUTES, IMPERATIVE_VERBS
+
+HELDOUT_FRACTION = 0.15
+SPLITS = ("train", "heldout", "all")
+
+_MODE_CODE = {"definite": "def", "indefinite": "ind", "target": "tgt"}
+_ALT = re.compile(r"\[([^\[\]]+)\]")
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    family: str
+    attribute: int
+    mode: str                 # "definite" | "indefinite" | "target"
+    direction: int | None     # +1/-1 for definite/indefinite, None for target
+    target: int | None        # degree for target mode
+    pattern: str              # with {obj} {poss} {pre} {by} slots
+    precondition: str | None  # None | "zero" (current == 0) | "nonzero" (current > 0)
+    heldout: bool
+
+    @property
+    def imperative(self) -> bool:
+        return self.pattern.split(" ", 1)[0] in IMPERATIVE_VERBS
+
+    @property
+    def question(self) -> bool:
+        return self.pattern.split(" ", 1)[0] in ("could", "can", "would", "what")
+
+    @property
+    def group(self) -> tuple[int, str, int]:
+        """(attribute, mode, direction-or-target) — the unit that the split stratifies."""
+        return (self.attribute, self.mode, self.direction if self.mode != "target" else self.target)
+
+    def allowed(self, current: int | None) -> bool:
+        if current is None or self.precondition is None:
+            return True
+        return current == 0 if self.precondition == "zero" else current > 0
+
+
+def expand(pattern: str) -> list[str]:
+    """``"a [b|c] d"`` -> ``["a b d", "a c d"]`` (cartesian product over groups)."""
+    parts = _ALT.split(pattern)
+    literal, choices = parts[0::2], [p.split("|") for p in parts[1::2]]
+    out = []
+    for combo in itertools.product(*choices):
+        text = literal[0] + "".join(c + lit for c, lit in zip(combo, literal[1:]))
+        out.append(" ".join(text.split()))
+    return out
+
+
+def _hash(text: str) -> int:
+    return int.from_bytes(hashlib.sha1(text.encode()).digest()[:8], "big")
+
+
+@lru_cache(maxsize=1)
+def all_templates() -> tuple[Template, ...]:
+    from datasets.instructions.phrasebook import BOOKS
+
+    families: list[tuple[str, tuple, int, str, str]] = []
+    for attr_name in ATTRIBUTES:
+        for key, patterns in BOOKS[attr_name].items():
+            mode, value = key
+            code = f"{value:+d}" if mode != "target" else str(value)
+            for i, pat in enumerate(patterns):
+                fam = f"{attr_name.lower()}.{_MODE_CODE[mode]}.{code}.{i:02d}"
+                families.append((fam, key, ATTRIBUTE_INDEX[attr_name], pat, attr_name))
+
+    # held-out choice: ~15% of the families of each (attribute, definite/indefinite, direction)
+    # group and of each attribute's target families, smallest hash first; a target family is
+    # skipped if holding it out would leave its degree without a training family.
+    by_group: dict[tuple, list[tuple[str, tuple]]] = {}
+    for fam, key, attr, _pat, _name in families:
+        group = (attr, key) if key[0] != "target" else (attr, ("target",))
+        by_group.setdefault(group, []).append((fam, key))
+    held: set[str] = set()
+    for members in by_group.values():
+        k = max(1, math.floor(HELDOUT_FRACTION * len(members) + 0.5))
+        left: dict[tuple, int] = {}
+        for _fam, key in members:
+            left[key] = left.get(key, 0) + 1
+        for fam, key in sorted(members, key=lambda m: _hash(m[0])):
+            if k == 0:
+                break
+            if left[key] <= 1:
+                continue
+            held.add(fam)
+            left[key] -= 1
+            k -= 1
+
+    out: list[Template] = []
+    for fam, (mode, value), attr, pat, _name in families:
+        pre = None
+        if pat.startswith("@0 "):
+            pre, pat = "zero", pat[3:]
+        elif pat.startswith("@+ "):
+            pre, pat = "nonzero", pat[3:]
+        for j, variant in enumerate(expand(pat)):
+            out.append(Template(
+                id=f"{fam}.{j}", family=fam, attribute=attr, mode=mode,
+                direction=value if mode != "target" else None,
+                target=value if mode == "target" else None,
+                pattern=variant, precondition=pre, heldout=fam in held))
+    ids = [t.id for t in out]
+    assert len(set(ids)) == len(ids)
+    return tuple(out)
+
+
+def templates(split: str = "train") -> list[Template]:
+    """Templates of one split: ``"train"``, ``"heldout"`` or ``"all"``."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown template split {split!r}; use one of {SPLITS}")
+    ts = all_templates()
+    if split == "all":
+        return list(ts)
+    want = split == "heldout"
+    return [t for t in ts if t.heldout == want]
+
+
+def template_by_id(template_id: str) -> Template:
+    for t in all_templates():
+        if t.id == template_id:
+            return t
+    raise KeyError(template_id)
+
+
+def counts() -> dict[tuple[str, str, str], int]:
+    """(attribute name, mode, split) -> number of templates."""
+    table: dict[tuple[str, str, str], int] = {}
+    for t in all_templates():
+        key = (ATTRIBUTES[t.attribute], t.mode, "heldout" if t.heldout else "train")
+        table[key] = table.get(key, 0) + 1
+    return table
