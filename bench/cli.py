@@ -49,15 +49,29 @@ def cmd_list(args) -> int:
     return 0
 
 
+def split_specs(text: str) -> list[str]:
+    """Split 'a,b:x=1,y=2,c' into ['a', 'b:x=1,y=2', 'c']: a piece with '=' but no ':' continues
+    the options of the spec before it."""
+    specs: list[str] = []
+    for piece in (p.strip() for p in text.split(",")):
+        if not piece:
+            continue
+        if specs and "=" in piece and ":" not in piece.split("=", 1)[0] and ":" in specs[-1]:
+            specs[-1] += "," + piece
+        else:
+            specs.append(piece)
+    return specs
+
+
 def cmd_run(args) -> int:
     from bench.runner import SweepConfig, run_sweep
     from reports.summary import summary_table
 
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    methods = split_specs(args.methods)
     metrics = None if args.metrics is None else [m.strip() for m in args.metrics.split(",") if m.strip()]
     cfg = SweepConfig(methods=methods, dataset=args.dataset, snrs=args.snr, channel=args.channel, n=args.n,
                       seed=args.seed, size=args.size, out=Path(args.out), metrics=metrics,
-                      progress=not args.no_progress)
+                      set_metrics=not args.no_set_metrics, progress=not args.no_progress)
     res = run_sweep(cfg)
     if res.dataset_skipped:
         print(f"warning: {len(res.dataset_skipped)} dataset file(s) skipped:", file=sys.stderr)
@@ -102,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", type=int, default=None, help="image resolution (default: the dataset's)")
     s.add_argument("--metrics", default=None, help="comma-separated per-image metrics (default: psnr,ssim,lpips-alex)")
     s.add_argument("--out", default="runs", help="output directory holding results.sqlite and images (default runs)")
+    s.add_argument("--no-set-metrics", action="store_true",
+                   help="skip the set-level FD/KD (FID/KID with Inception weights) per method and SNR")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(fn=cmd_run)
 

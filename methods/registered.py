@@ -1,2 +1,3 @@
 """Imports every built-in method module so its @METHODS.register decorators run."""
 import methods.uncoded  # noqa: F401
+import methods.jpeg_ldpc  # noqa: F401

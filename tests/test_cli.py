@@ -29,6 +29,14 @@ def assert_clean_error(proc, *needles):
         assert needle in lines[0], lines[0]
 
 
+def test_method_specs_with_options_split_correctly():
+    from bench.cli import split_specs
+
+    assert split_specs("jpeg-ldpc:bpp=0.5,rate=0.5,uncoded") == ["jpeg-ldpc:bpp=0.5,rate=0.5", "uncoded"]
+    assert split_specs("uncoded, jpeg-ldpc") == ["uncoded", "jpeg-ldpc"]
+    assert split_specs("a:x=1,b:y=2,z=3") == ["a:x=1", "b:y=2,z=3"]
+
+
 def test_list_shows_every_registry(bench_env):
     proc = bench(["list"], bench_env)
     assert proc.returncode == 0, proc.stderr
@@ -97,7 +105,9 @@ def test_folder_dataset_run_and_report(bench_env, tmp_path):
     assert rep.returncode == 0, rep.stderr
     written = [Path(p) for p in rep.stdout.split()]
     names = {p.name for p in written}
-    assert {"snr_psnr.png", "snr_psnr.csv", "cbr.csv", "cbr.md", "timing.csv", "timing.md"} <= names
+    assert {"snr_psnr.png", "snr_psnr.csv", "cbr.csv", "cbr.md", "timing.csv", "timing.md",
+            "snr_decode_failure_rate.png"} <= names
+    assert {"snr_FD-VGG16.png", "snr_KD-VGG16.csv"} <= names or {"snr_FID.png", "snr_KID.csv"} <= names
     assert all(p.stat().st_size > 0 for p in written)
     cbr = (out / "report" / "cbr.csv").read_text()
     assert "uncoded" in cbr and "0.5000" in cbr and "1.0000" in cbr
@@ -106,7 +116,7 @@ def test_folder_dataset_run_and_report(bench_env, tmp_path):
 def test_kill_9_then_resume_loses_and_duplicates_nothing(bench_env, tmp_path):
     out = tmp_path / "o"
     args = ["run", "--snr", *SNRS, "--methods", "testkit-counting:delay=0.04", "--dataset", "testkit-gradients",
-            "--n", "8", "--metrics", "psnr", "--out", str(out), "--no-progress"]
+            "--n", "8", "--metrics", "psnr", "--out", str(out), "--no-progress", "--no-set-metrics"]
     proc = subprocess.Popen([sys.executable, "-m", "bench.cli", *args], env=bench_env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     db = out / "results.sqlite"

@@ -1,0 +1,61 @@
+"""Timings of the digital chain (skipped by default; run with
+``pytest --benchmark-only -p no:cacheprovider tests/benchmarks/test_bench_digital.py``)."""
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from channels import jpeg
+from channels.analog import AWGN
+from channels.digital_link import DigitalLink
+from channels.ldpc import LDPCCode
+from channels.qam import qam4_llr, qam4_map
+
+
+def natural_image(size, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    img = np.stack([150 + 80 * xx - 30 * yy, 110 + 50 * np.sin(3 * xx + 2 * yy), 190 - 140 * yy], axis=-1)
+    for _ in range(8):
+        cx, cy = rng.uniform(0.15, 0.85, 2)
+        ax, ay = rng.uniform(0.04, 0.3, 2)
+        alpha = expit(-12.0 * (((xx - cx) / ax) ** 2 + ((yy - cy) / ay) ** 2 - 1.0))[..., None]
+        img = img * (1 - 0.7 * alpha) + 0.7 * alpha * rng.uniform(0, 255, 3)
+    hair = ((yy < 0.35) * 20 * np.sin(2 * np.pi * (xx * 40 + 3 * np.sin(6 * yy))))[..., None]
+    return np.clip(img + hair + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_bench_qam4_map_demap_1e6_bits(benchmark):
+    bits = np.random.default_rng(0).integers(0, 2, 1_000_000).astype(np.uint8)
+
+    def run():
+        x = qam4_map(bits)
+        return qam4_llr(x, 0.5)
+
+    llr = benchmark(run)
+    assert llr.size == bits.size
+
+
+@pytest.mark.parametrize("snr_db", [-6.0, 6.0])
+def test_bench_ldpc_128px_jpeg(benchmark, snr_db):
+    payload = jpeg.encode_to_bpp(natural_image(128), 0.7)
+    bits = np.unpackbits(np.frombuffer(payload.data, dtype=np.uint8))
+    link = DigitalLink(LDPCCode())
+    channel = AWGN()
+
+    def run():
+        rng = np.random.default_rng(0)
+        return link.from_received(channel(link.to_symbols(bits), snr_db, rng), bits.size)
+
+    out, failed = benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
+    benchmark.extra_info.update(n_bits=int(bits.size), codewords=link.code.n_codewords(bits.size), failed=failed)
+    if snr_db > 0:
+        assert failed == 0 and np.array_equal(out, bits)
+
+
+@pytest.mark.parametrize("size", [128, 1024])
+def test_bench_jpeg_target_bpp_search(benchmark, size):
+    img = natural_image(size)
+    target = jpeg.default_target_bpp(size)
+    p = benchmark.pedantic(jpeg.encode_to_bpp, args=(img, target), rounds=5 if size > 128 else 20, iterations=1)
+    benchmark.extra_info.update(quality=p.quality, bpp=p.bpp, abbreviated=p.abbreviated)
+    assert p.bpp <= target
