@@ -43,6 +43,7 @@ class SweepConfig:
     size: int | None = None
     out: Path = Path("runs")
     metrics: list[str] | None = None
+    set_metrics: bool = True  # FD/KD per (method, SNR) over the sweep's images
     progress: bool = True
 
 
@@ -53,6 +54,7 @@ class SweepResult:
     rows_skipped: int = 0  # already in the store
     prepares: int = 0
     images: int = 0
+    set_groups: int = 0  # (method, SNR) groups whose set-level metrics were (re)computed
     dataset_skipped: list[str] = field(default_factory=list)
 
 
@@ -144,6 +146,11 @@ def run_sweep(cfg: SweepConfig, on_row: Callable[[Row], None] | None = None) -> 
     size = int(cfg.size or dataset.default_size)
     if size < 8:
         raise UserError(f"--size {size} is too small; use at least 8 pixels")
+    for name, metric in metrics.items():
+        need = getattr(metric, "min_size", 1)
+        if size < need:
+            raise UserError(f"metric '{name}' needs images of at least {need} px but --size is {size}; "
+                            f"raise --size or choose --metrics without it")
 
     out = Path(cfg.out)
     check_writable(out)
@@ -161,6 +168,7 @@ def run_sweep(cfg: SweepConfig, on_row: Callable[[Row], None] | None = None) -> 
         pending = sum(1 for m in methods for it in items for s in snrs if (m.spec, it.id, s) not in done)
         result.rows_skipped = total - pending
         bar = _progress(pending, cfg.progress)
+        touched: set[tuple[str, float]] = set()
         for method in methods:
             method.setup(size)
             for item in items:
@@ -175,10 +183,18 @@ def run_sweep(cfg: SweepConfig, on_row: Callable[[Row], None] | None = None) -> 
                                    t_prep, snr, size, metrics)
                     if store.insert(row):
                         result.rows_written += 1
+                        touched.add((row.method, row.snr))
                     if on_row:
                         on_row(row)
                     bar.update(1)
         bar.close()
+        if cfg.set_metrics and len(items) >= 2:
+            references = {"transmit": {it.id: it.image for it in items},
+                          "edit": {it.id: it.target if it.target is not None else it.image for it in items}}
+            scope = {"dataset": dataset.spec, "channel": channel.spec, "seed": cfg.seed, "size": size}
+            from bench.set_metrics import update_set_metrics
+
+            result.set_groups = update_set_metrics(store, out, scope, references, touched)
     finally:
         store.close()
     return result

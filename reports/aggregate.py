@@ -10,7 +10,7 @@ import numpy as np
 from bench.store import ResultStore, Row
 
 # Metrics where larger is better; everything else is plotted as lower-is-better.
-HIGHER_IS_BETTER = {"psnr", "ssim"}
+HIGHER_IS_BETTER = {"psnr", "ssim"}  # compared lower-cased
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.runner import slug
-from reports.aggregate import group_rows, load_rows, metric_names
-from reports.curves import write_curve
+from reports.aggregate import group_rows, load_rows, load_set_metrics, metric_names
+from reports.curves import set_stats, write_curve, write_stats_curve
 from reports.tables import cbr_table, timing_table
 
 
 def build_report(db: Path, dest: Path) -> list[Path]:
     rows = load_rows(db)
+    set_records = load_set_metrics(db)
     dest.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for group, grows in group_rows(rows).items():
@@ -19,6 +20,8 @@ def build_report(db: Path, dest: Path) -> list[Path]:
             written += write_curve(grows, group, metric, gdir / f"snr_{metric}")
         # Decode-failure rate vs SNR shows the digital cliff.
         written += write_curve(grows, group, "decode_failure_rate", gdir / "snr_decode_failure_rate")
+        for name in sorted({d["name"] for d in set_records}):
+            written += write_stats_curve(set_stats(set_records, group, name), group, name, gdir / f"snr_{name}")
     written += cbr_table(rows, dest / "cbr")
     written += timing_table(rows, dest / "timing")
     return written

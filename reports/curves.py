@@ -13,9 +13,28 @@ from reports.aggregate import HIGHER_IS_BETTER, Group, curves, mean_ci  # noqa: 
 
 MARKERS = "osD^v<>pP*Xh"
 
+# method -> snr -> (mean, ci_lo, ci_hi, n)
+Stats = dict[str, dict[float, tuple[float, float, float, int]]]
+
+
+def row_stats(rows, metric: str) -> Stats:
+    return {m: {s: (*mean_ci(v), int(v.size)) for s, v in per.items()} for m, per in curves(rows, metric).items()}
+
+
+def set_stats(records: list[dict], group: Group, metric: str) -> Stats:
+    """Stats from `set_metrics` records (one value with its bootstrap interval per method/SNR)."""
+    out: Stats = {}
+    for d in records:
+        if d["name"] == metric and (d["dataset"], d["channel"], d["size"]) == (group.dataset, group.channel, group.size):
+            out.setdefault(d["method"], {})[d["snr"]] = (d["value"], d["lo"], d["hi"], d["n"])
+    return {m: dict(sorted(per.items())) for m, per in out.items()}
+
 
 def write_curve(rows, group: Group, metric: str, stem: Path) -> list[Path]:
-    data = curves(rows, metric)
+    return write_stats_curve(row_stats(rows, metric), group, metric, stem)
+
+
+def write_stats_curve(data: Stats, group: Group, metric: str, stem: Path) -> list[Path]:
     if not data:
         return []
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -24,23 +43,21 @@ def write_curve(rows, group: Group, metric: str, stem: Path) -> list[Path]:
         w = csv.writer(f)
         w.writerow(["method", "dataset", "channel", "size", "snr_db", "metric", "mean", "ci95_lo", "ci95_hi", "n"])
         for method, per_snr in sorted(data.items()):
-            for snr, vals in per_snr.items():
-                mean, lo, hi = mean_ci(vals)
+            for snr, (mean, lo, hi, n) in per_snr.items():
                 w.writerow([method, group.dataset, group.channel, group.size, snr, metric,
-                            f"{mean:.6g}", f"{lo:.6g}", f"{hi:.6g}", int(vals.size)])
+                            f"{mean:.6g}", f"{lo:.6g}", f"{hi:.6g}", n])
     fig, ax = plt.subplots(figsize=(4.8, 3.6), dpi=150)
     for i, (method, per_snr) in enumerate(sorted(data.items())):
         snrs = list(per_snr)
-        stats = [mean_ci(v) for v in per_snr.values()]
-        means = [s[0] for s in stats]
-        ax.plot(snrs, means, marker=MARKERS[i % len(MARKERS)], linewidth=1.6, markersize=5, label=method)
+        stats = list(per_snr.values())
+        ax.plot(snrs, [s[0] for s in stats], marker=MARKERS[i % len(MARKERS)], linewidth=1.6, markersize=5,
+                label=method)
         ax.fill_between(snrs, [s[1] for s in stats], [s[2] for s in stats], alpha=0.15)
-    arrow = "↑" if metric in HIGHER_IS_BETTER else "↓"
+    arrow = "↑" if metric.lower() in HIGHER_IS_BETTER else "↓"
     ax.set_xlabel("SNR (dB)")
     ax.set_ylabel(f"{metric.upper()} ({arrow})")
     ax.set_title(group.title(), fontsize=8)
-    all_snrs = sorted({s for d in data.values() for s in d})
-    ax.set_xticks(all_snrs)
+    ax.set_xticks(sorted({s for d in data.values() for s in d}))
     ax.grid(True, linestyle=":", linewidth=0.6)
     ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()

@@ -23,7 +23,8 @@ def summary_table(db: Path, methods=None, dataset=None) -> str:
         names = metric_names(grows)
         metric = next((m for m in PRIMARY if m in names), names[0] if names else None)
         snrs = sorted({r.snr for r in grows})
-        head = f"{'method':<24}{'CBR paper':>10}{'CBR cplx':>10}{'fails':>7}  " + "".join(f"{s:>9g}" for s in snrs)
+        width = max(len("method"), *(len(r.method) for r in grows)) + 2
+        head = f"{'method':<{width}}{'CBR paper':>10}{'CBR cplx':>10}{'fails':>7}  " + "".join(f"{s:>9g}" for s in snrs)
         lines = [f"{group.title()} — mean {metric or '(no metric)'} by SNR (dB)", head, "-" * len(head)]
         per = curves(grows, metric) if metric else {}
         for method in sorted({r.method for r in grows}):
@@ -33,7 +34,7 @@ def summary_table(db: Path, methods=None, dataset=None) -> str:
             for s in snrs:
                 vals = per.get(method, {}).get(s)
                 cells.append(f"{mean_ci(vals)[0]:>9.3f}" if vals is not None and vals.size else f"{'-':>9}")
-            lines.append(f"{method[:23]:<24}{np.mean([r.cbr_paper for r in mrows]):>10.4f}"
+            lines.append(f"{method:<{width}}{np.mean([r.cbr_paper for r in mrows]):>10.4f}"
                          f"{np.mean([r.cbr_complex for r in mrows]):>10.4f}{fails:>7}  " + "".join(cells))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

@@ -14,7 +14,7 @@ SNRS = [-6, 0, 6, 12, 18]
 
 def cfg(tmp_path, **kw):
     base = dict(methods=["testkit-counting"], dataset="testkit-gradients", snrs=SNRS, n=3,
-                out=tmp_path / "run", metrics=["psnr"], progress=False)
+                out=tmp_path / "run", metrics=["psnr"], set_metrics=False, progress=False)
     base.update(kw)
     return SweepConfig(**base)
 
@@ -81,6 +81,12 @@ def test_bad_snr_values(tmp_path, registries):
             run_sweep(cfg(tmp_path, snrs=bad))
 
 
+def test_metric_size_limits_checked_before_any_work(tmp_path, log):
+    with pytest.raises(UserError, match="lpips-alex.*at least 31 px.*--size is 16"):
+        run_sweep(cfg(tmp_path, size=16, metrics=["psnr", "lpips-alex"]))
+    assert prepare_calls(log) == []
+
+
 def test_unknown_names_suggest_closest(tmp_path, registries):
     with pytest.raises(UserError, match="did you mean 'uncoded'"):
         run_sweep(cfg(tmp_path, methods=["uncoed"]))
@@ -136,3 +142,18 @@ def test_not_a_database_is_refused(tmp_path, registries):
     db.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(UserError, match="results database"):
         run_sweep(cfg(tmp_path))
+
+
+def test_set_metrics_per_method_and_snr(tmp_path, log):
+    res = run_sweep(cfg(tmp_path, snrs=[-6, 18], n=4, set_metrics=True))
+    assert res.set_groups == 2
+    store = ResultStore(res.db_path)
+    recs = store.set_metrics()
+    names = {d["name"] for d in recs}
+    assert names in ({"FD-VGG16", "KD-VGG16"}, {"FID", "KID"})
+    fd = {d["snr"]: d for d in recs if d["name"].startswith("FD") or d["name"] == "FID"}
+    assert fd[-6]["value"] > fd[18]["value"] >= 0  # noisier reception is further from the originals
+    assert all(d["n"] == 4 and d["lo"] <= d["hi"] for d in recs)
+    # nothing new -> nothing recomputed; a new SNR -> only its group
+    assert run_sweep(cfg(tmp_path, snrs=[-6, 18], n=4, set_metrics=True)).set_groups == 0
+    assert run_sweep(cfg(tmp_path, snrs=[-6, 6, 18], n=4, set_metrics=True)).set_groups == 1
