@@ -70,14 +70,11 @@ def curves(rows: list[Row], metric: str) -> dict[str, dict[float, np.ndarray]]:
     return {m: {s: np.asarray(v, dtype=float) for s, v in sorted(d.items())} for m, d in acc.items()}
 
 
-def mean_ci(values: np.ndarray, n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
-    """Mean and percentile-bootstrap 95% interval of finite values (nan when none)."""
+def mean_ci(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and percentile-bootstrap 95% interval of the finite values (nan when there are none)."""
+    from bench.metrics.bootstrap import bootstrap_ci
+
     v = values[np.isfinite(values)]
     if v.size == 0:
         return float("nan"), float("nan"), float("nan")
-    if v.size == 1:
-        return float(v[0]), float(v[0]), float(v[0])
-    rng = np.random.default_rng(seed)
-    means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
-    lo, hi = np.percentile(means, [2.5, 97.5])
-    return float(v.mean()), float(lo), float(hi)
+    return bootstrap_ci(v)
