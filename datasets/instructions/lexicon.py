@@ -7,24 +7,14 @@ column) grows with facial hair: 0 = clean-shaven ... 5 = very long / full beard.
 """
 from __future__ import annotations
 
-ATTRIBUTES: tuple[str, ...] = ("Bangs", "Eyeglasses", "Beard", "Smiling", "Young")
+from datasets.synthfaces.attributes import ATTRIBUTES, DEGREE_DESCRIPTIONS
+
 ATTRIBUTE_INDEX: dict[str, int] = {name: i for i, name in enumerate(ATTRIBUTES)}
 MAX_DEGREE = 5
 MODES: tuple[str, ...] = ("definite", "indefinite", "target")
 
-#: what each degree means (documentation and captions; not used for sampling)
-DEGREE_MEANING: dict[str, tuple[str, ...]] = {
-    "Bangs": ("no bangs, forehead fully visible", "a wisp of fringe at the hairline",
-              "short bangs over a small part of the forehead", "bangs down to mid-forehead",
-              "long bangs hiding most of the forehead", "very long bangs reaching the eyebrows"),
-    "Eyeglasses": ("no eyewear", "rimless glasses", "thin-framed glasses", "thick-framed glasses",
-                   "thin-framed sunglasses", "thick-framed sunglasses"),
-    "Beard": ("clean-shaven", "light stubble", "short beard", "medium-length beard",
-              "bushy beard", "very long, full beard"),
-    "Smiling": ("neutral, no smile", "faint closed-mouth smile", "smile showing a few teeth",
-                "broad toothy smile", "big open-mouthed smile", "laughing"),
-    "Young": ("very old", "elderly", "middle-aged", "young adult", "teenager", "child"),
-}
+#: what each degree means: the renderer's definitions, one source of truth for both
+DEGREE_MEANING: dict[str, tuple[str, ...]] = dict(DEGREE_DESCRIPTIONS)
 
 #: (object pronoun, possessive, kind); kind 'm'/'f'/'n' lets beard requests favour men
 PEOPLE: tuple[tuple[str, str, str], ...] = (

@@ -63,14 +63,14 @@ PATTERNS = {
         "show {obj} without [glasses|spectacles]",
     ],
     ("target", 1): [
-        "give {obj} [rimless glasses|frameless spectacles]",
-        "switch to rimless [glasses|eyeglasses]",
-        "just a pair of frameless [glasses|lenses]",
+        "give {obj} [thin wire-rimmed glasses|delicate wire spectacles]",
+        "switch to thin wire-framed [glasses|eyeglasses]",
+        "just a pair of fine metal-rimmed [glasses|spectacles]",
     ],
     ("target", 2): [
-        "give {obj} [glasses|spectacles] with thin frames",
-        "put thin wire-frame glasses on {obj}",
-        "delicate thin-rimmed [glasses|spectacles]",
+        "give {obj} [glasses|spectacles] with medium frames",
+        "put ordinary plastic-framed glasses on {obj}",
+        "regular medium-weight [glasses|spectacles]",
     ],
     ("target", 3): [
         "give {obj} [glasses|spectacles] with thick frames",
@@ -78,9 +78,9 @@ PATTERNS = {
         "heavy-rimmed clear [glasses|spectacles]",
     ],
     ("target", 4): [
-        "give {obj} [sunglasses|shades] with thin frames",
-        "put thin-rimmed [sunglasses|shades] on {obj}",
-        "swap the lenses for dark ones in a slim frame",
+        "give {obj} thick frames with [tinted|smoky] lenses",
+        "put chunky glasses with tinted [lenses|glass] on {obj}",
+        "swap the clear lenses for lightly tinted ones in thick frames",
     ],
     ("target", 5): [
         "give {obj} [thick-framed sunglasses|big dark shades]",

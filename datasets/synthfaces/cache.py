@@ -1,0 +1,98 @@
+"""On-disk cache of rendered splits: one compressed .npz per (split, n, size, style, seed).
+
+Layout of ``<root>/synthfaces_<split>_<style>_n<n>_s<size>_seed<seed>_v<CACHE_VERSION>.npz``:
+
+* ``images``      uint8 (n, size, size, 3)
+* ``identity``    int64 (n,)  identity ids
+* ``attributes``  uint8 (n, 5) degrees in the order Bangs, Eyeglasses, Beard, Smiling, Young
+* ``index``       int64 (n,)  image index within the split
+* ``split``, ``style``, ``version``: 0-d string / int arrays
+
+The root defaults to ``$EDITSC_CACHE/synthfaces`` when EDITSC_CACHE is set, else
+``~/.cache/editsc-bench/synthfaces``. Files are written atomically (temp file + rename)
+and reused when present; bump CACHE_VERSION whenever rendering changes.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from bench.errors import UserError
+
+from .render import check_size, check_style, render
+from .splits import check_split, sample_attributes, split_identity, split_len
+
+CACHE_VERSION = 1
+
+
+def default_cache_root() -> Path:
+    env = os.environ.get("EDITSC_CACHE")
+    base = Path(env).expanduser() if env else Path.home() / ".cache" / "editsc-bench"
+    return base / "synthfaces"
+
+
+def cache_path(split: str, n: int, size: int, style: str = "photo", root=None, seed: int = 0) -> Path:
+    root = Path(root).expanduser() if root is not None else default_cache_root()
+    return root / f"synthfaces_{split}_{style}_n{n}_s{size}_seed{seed}_v{CACHE_VERSION}.npz"
+
+
+def _check_n(split: str, n) -> int:
+    total = split_len(split)
+    if n is None:
+        if total > 1_000_000:
+            raise UserError(f"split '{split}' has {total} images: pass n (how many to cache)")
+        return total
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise UserError(f"n must be a positive number of images, got {n!r}")
+    return min(int(n), total)
+
+
+def render_split(split: str, n: int, size: int, style: str = "photo", seed: int = 0):
+    """Render images 0..n-1 of a split: (images, identity, attributes)."""
+    images = np.empty((n, size, size, 3), np.uint8)
+    ids = np.empty(n, np.int64)
+    attrs = np.empty((n, 5), np.uint8)
+    for i in range(n):
+        ids[i] = split_identity(split, i)
+        attrs[i] = sample_attributes(split, i, seed)
+        images[i] = render(int(ids[i]), attrs[i].tolist(), size, style)
+    return images, ids, attrs
+
+
+def load_split_cache(path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def build_split_cache(split: str, n: int | None, size: int = 64, style: str = "photo", root=None,
+                      seed: int = 0) -> Path:
+    """Render (or reuse) the first `n` images of `split` and return the .npz path.
+
+    The images are exactly those `SynthFaces(split, style).items(n, size, seed)` yields.
+    """
+    split = check_split(split)
+    n = _check_n(split, n)
+    size = check_size(size)
+    style = check_style(style)
+    path = cache_path(split, n, size, style, root, seed)
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if z["images"].shape == (n, size, size, 3) and int(z["version"]) == CACHE_VERSION:
+                    return path
+        except Exception:  # corrupt / partial file: rebuild it
+            pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the SynthFaces cache directory {path.parent}: {exc}; "
+                        "set EDITSC_CACHE to a writable directory") from None
+    images, ids, attrs = render_split(split, n, size, style, seed)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
+    np.savez_compressed(tmp, images=images, identity=ids, attributes=attrs,
+                        index=np.arange(n, dtype=np.int64), split=np.array(split),
+                        style=np.array(style), version=np.array(CACHE_VERSION))
+    os.replace(tmp, path)
+    return path
