@@ -96,6 +96,44 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from methods.zoo import TrainContext, component
+
+    comp = component(args.component)
+    device = args.device
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    ctx = TrainContext(name=comp.name, seed=args.seed, device=device, steps=args.steps,
+                       work_dir=Path(args.work) if args.work else Path("runs") / "train" / comp.name,
+                       out=Path(args.dest) if args.dest else None, resume=not args.fresh)
+    comp.train(ctx)
+    return 0
+
+
+def cmd_zoo(args) -> int:
+    from methods.zoo import COMPONENTS, load_components, read_card, weights_path
+
+    load_components()
+    for name in sorted(COMPONENTS):
+        comp = COMPONENTS[name]
+        path = weights_path(name)
+        card = read_card(name)
+        status = f"{path.stat().st_size / 1e6:.1f} MB" if path.exists() else "not shipped"
+        print(f"{name:<22} {status:<12} {comp.summary}")
+        if card:
+            q = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in card.get("quality", {}).items())
+            print(f"{'':<22} steps={card.get('steps')} wall={card.get('wall_time_s')}s device={card.get('device')} "
+                  f"seed={card.get('seed')}")
+            if q:
+                print(f"{'':<22} {q}")
+        else:
+            print(f"{'':<22} make it with 'bench train {name}'")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bench", description="Semantic-communication benchmark for text-driven facial edits.")
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
@@ -120,6 +158,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the set-level FD/KD (FID/KID with Inception weights) per method and SNR")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("train", help="train one zoo component (seeded, resumable) and write its checkpoint + card")
+    s.add_argument("component", help="component name (see 'bench zoo')")
+    s.add_argument("--steps", type=int, default=None, help="training steps (default: the component's)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--device", default="auto", help="auto | cpu | cuda (training only; nothing else needs a GPU)")
+    s.add_argument("--work", default=None, help="resumable state and log (default runs/train/COMPONENT)")
+    s.add_argument("--dest", default=None, help="write the final checkpoint here instead of methods/weights")
+    s.add_argument("--fresh", action="store_true", help="ignore saved state and start over")
+    s.set_defaults(fn=cmd_train)
+
+    s = sub.add_parser("zoo", help="list the shipped trained models with their cards")
+    s.set_defaults(fn=cmd_zoo)
 
     s = sub.add_parser("report", help="figures and tables from the results database")
     s.add_argument("--out", default="runs", help="the run directory given to 'bench run' (default runs)")
