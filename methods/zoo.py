@@ -114,7 +114,13 @@ def read_checkpoint(path: Path, name: str) -> dict:
         raise UserError(f"checkpoint for '{name}' not found at {path}; make it with '{train_command(name)}'")
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
+    except pickle.UnpicklingError as exc:
+        if "GLOBAL" in str(exc) or "Unsupported global" in str(exc):
+            raise UserError(f"checkpoint {path} contains objects other than tensors and plain data; refused "
+                            f"without running them (re-create it with '{train_command(name)}')") from None
+        raise UserError(f"checkpoint {path} is truncated or corrupted (UnpicklingError); "
+                        f"re-create it with '{train_command(name)}'") from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise UserError(f"checkpoint {path} is truncated or corrupted ({type(exc).__name__}); "
                         f"re-create it with '{train_command(name)}'") from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
