@@ -77,6 +77,8 @@ def cmd_run(args) -> int:
         print(f"warning: {len(res.dataset_skipped)} dataset file(s) skipped:", file=sys.stderr)
         for reason in res.dataset_skipped[:10]:
             print(f"  {reason}", file=sys.stderr)
+    for note in res.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(f"{res.rows_written} new rows, {res.rows_skipped} already done, {res.prepares} transmitter runs "
           f"for {res.images} images -> {res.db_path}")
     print(summary_table(res.db_path, methods=None, dataset=None))

@@ -55,6 +55,7 @@ class SweepResult:
     prepares: int = 0
     images: int = 0
     set_groups: int = 0  # (method, SNR) groups whose set-level metrics were (re)computed
+    notes: list[str] = field(default_factory=list)  # things the user should know (printed by the CLI)
     dataset_skipped: list[str] = field(default_factory=list)
 
 
@@ -188,6 +189,9 @@ def run_sweep(cfg: SweepConfig, on_row: Callable[[Row], None] | None = None) -> 
                         on_row(row)
                     bar.update(1)
         bar.close()
+        if cfg.set_metrics and len(items) < 2:
+            result.notes.append(f"set-level metrics (FD/KD) need at least 2 images; this sweep has {len(items)}, "
+                                "so they were skipped (raise --n)")
         if cfg.set_metrics and len(items) >= 2:
             references = {"transmit": {it.id: it.image for it in items},
                           "edit": {it.id: it.target if it.target is not None else it.image for it in items}}

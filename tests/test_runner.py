@@ -144,6 +144,11 @@ def test_not_a_database_is_refused(tmp_path, registries):
         run_sweep(cfg(tmp_path))
 
 
+def test_one_image_sweep_says_set_metrics_were_skipped(tmp_path, log):
+    res = run_sweep(cfg(tmp_path, snrs=[0], n=1, set_metrics=True))
+    assert res.set_groups == 0 and "at least 2 images" in res.notes[0]
+
+
 def test_set_metrics_per_method_and_snr(tmp_path, log):
     res = run_sweep(cfg(tmp_path, snrs=[-6, 18], n=4, set_metrics=True))
     assert res.set_groups == 2
