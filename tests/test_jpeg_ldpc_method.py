@@ -1,7 +1,6 @@
 """The jpeg-ldpc method end to end through the Method API and an AWGN channel (no runner)."""
 import numpy as np
 import pytest
-from scipy.special import expit
 
 from bench.errors import UserError
 from bench.registry import METHODS
@@ -9,19 +8,7 @@ from channels import jpeg
 from channels.analog import AWGN, Rayleigh
 from datasets.base import Item
 from methods.jpeg_ldpc import JpegLdpc
-
-
-def natural_image(size, seed=0):
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size] / size
-    img = np.stack([150 + 80 * xx - 30 * yy, 110 + 50 * np.sin(3 * xx + 2 * yy), 190 - 140 * yy], axis=-1)
-    for _ in range(8):
-        cx, cy = rng.uniform(0.15, 0.85, 2)
-        ax, ay = rng.uniform(0.04, 0.3, 2)
-        alpha = expit(-12.0 * (((xx - cx) / ax) ** 2 + ((yy - cy) / ay) ** 2 - 1.0))[..., None]
-        img = img * (1 - 0.7 * alpha) + 0.7 * alpha * rng.uniform(0, 255, 3)
-    hair = ((yy < 0.35) * 20 * np.sin(2 * np.pi * (xx * 40 + 3 * np.sin(6 * yy))))[..., None]
-    return np.clip(img + hair + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+from synthetic_images import natural_image
 
 
 def psnr(a, b):
