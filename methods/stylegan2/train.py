@@ -1,0 +1,198 @@
+"""Training loop of the embedded StyleGAN2 (SynthFaces 64x64, 128-d latents) on CPU or GPU.
+
+Non-saturating logistic loss, lazy R1 on reals, style mixing, EMA generator with ramp-up,
+Adam(0, 0.99); path-length regularisation is left out (too slow on CPU). Resumable: every
+``save_every_s`` seconds the full state (step, G, D, G_ema, both optimizers, RNG states,
+wall time) goes to ``ctx.save_state``; a rerun with the same work dir continues from it.
+At the end the EMA generator is exported (fp16) with its card; the quality figures of
+:mod:`methods.stylegan2.report` are added when they can be computed.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .discriminator import Discriminator
+from .generator import Generator, normalize_config
+
+# Shipped embedded-tier architecture: CBR = 128 / (64*64*3) = 0.0104 with a W latent.
+EMBEDDED_CONFIG = {"resolution": 64, "z_dim": 128, "w_dim": 128, "n_mlp": 4,
+                   "channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 32}}
+TRAIN_DEFAULTS = {"batch": 16, "lr": 0.0025, "betas": (0.0, 0.99), "r1_gamma": 1.0, "d_reg_every": 16,
+                  "mixing": 0.9, "ema_kimg": 5.0, "ema_rampup": 0.05, "n_train": 30000, "steps": 4500,
+                  "d_channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 16},
+                  "save_every_s": 240.0, "log_every": 50, "data_style": "photo"}
+QUICK_CONFIG = {"resolution": 16, "z_dim": 16, "w_dim": 16, "n_mlp": 2,
+                "channels": {"4": 16, "8": 16, "16": 8}}
+QUICK_TRAIN = {"batch": 4, "n_train": 16, "steps": 3, "d_reg_every": 2, "ema_kimg": 0.01,
+               "d_channels": {"4": 16, "8": 16, "16": 8}, "log_every": 1}
+
+
+def data_description(n: int, size: int, style: str) -> str:
+    return f"SynthFaces train split, first {n} images, {size}x{size}, style '{style}' (build_split_cache seed 0)"
+
+
+def load_train_images(n: int, size: int, style: str) -> torch.Tensor:
+    """uint8 (N, 3, size, size) tensor of the SynthFaces train cache (rendered once, then reused)."""
+    from datasets.synthfaces.cache import build_split_cache, load_split_cache
+
+    path = build_split_cache("train", n, size, style)
+    imgs = load_split_cache(path)["images"]
+    return torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2).contiguous()
+
+
+def to_float(batch_u8: torch.Tensor) -> torch.Tensor:
+    return batch_u8.float() / 127.5 - 1.0
+
+
+def d_logistic(real_pred, fake_pred):
+    return F.softplus(-real_pred).mean() + F.softplus(fake_pred).mean()
+
+
+def g_nonsaturating(fake_pred):
+    return F.softplus(-fake_pred).mean()
+
+
+def r1_penalty(real_pred, real_img):
+    (grad,) = torch.autograd.grad(real_pred.sum(), real_img, create_graph=True)
+    return grad.pow(2).reshape(grad.shape[0], -1).sum(1).mean()
+
+
+def mixed_latents(G: Generator, batch: int, prob: float, gen: torch.Generator, device) -> torch.Tensor:
+    """w+ with style mixing: with probability `prob` the layers from a random cut use a second z."""
+    z = torch.randn(2, batch, G.z_dim, generator=gen).to(device)
+    w = G.mapping(z.view(-1, G.z_dim)).view(2, batch, -1)
+    ws = w[0].unsqueeze(1).repeat(1, G.num_ws, 1)
+    if prob > 0 and torch.rand((), generator=gen).item() < prob:
+        cut = int(torch.randint(1, G.num_ws, (), generator=gen))
+        ws = torch.cat([ws[:, :cut], w[1].unsqueeze(1).expand(-1, G.num_ws - cut, -1)], 1)
+    return ws
+
+
+@torch.no_grad()
+def ema_update(g_ema, G, beta: float):
+    for pe, p in zip(g_ema.parameters(), G.parameters()):
+        pe.lerp_(p.detach(), 1.0 - beta)
+    for be, b in zip(g_ema.buffers(), G.buffers()):
+        be.copy_(b)
+
+
+def train(ctx) -> None:
+    """`bench train stylegan2` (ctx: methods.zoo.TrainContext)."""
+    if ctx.device == "cpu" and "OMP_NUM_THREADS" in os.environ:
+        torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
+    device = torch.device(ctx.device)
+    tcfg = dict(TRAIN_DEFAULTS)
+    gcfg = normalize_config(EMBEDDED_CONFIG)
+    if ctx.quick:
+        tcfg.update(QUICK_TRAIN)
+        gcfg = normalize_config(QUICK_CONFIG)
+    steps = int(ctx.steps or tcfg["steps"])
+    batch, res = tcfg["batch"], gcfg["resolution"]
+
+    torch.manual_seed(ctx.seed)
+    G = Generator(gcfg).to(device)
+    D = Discriminator(res, channels=tcfg["d_channels"]).to(device)
+    g_ema = copy.deepcopy(G).eval().requires_grad_(False)
+    c = tcfg["d_reg_every"] / (tcfg["d_reg_every"] + 1)
+    b1, b2 = tcfg["betas"]
+    opt_g = torch.optim.Adam(G.parameters(), lr=tcfg["lr"], betas=(b1, b2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=tcfg["lr"] * c, betas=(b1 ** c, b2 ** c))
+    gen = torch.Generator().manual_seed(ctx.seed + 1)
+    step = 0
+
+    state = ctx.load_state()
+    if state is not None:
+        if state.get("g_config") != gcfg or state.get("steps_target_batch") != batch:
+            print(f"[{ctx.name}] resume state {ctx.state_path} is for another config; starting fresh", flush=True)
+        else:
+            G.load_state_dict(state["G"])
+            D.load_state_dict(state["D"])
+            g_ema.load_state_dict(state["g_ema"])
+            opt_g.load_state_dict(state["opt_g"])
+            opt_d.load_state_dict(state["opt_d"])
+            gen.set_state(state["gen_rng"])
+            torch.set_rng_state(state["torch_rng"])
+            step = int(state["step"])
+            ctx.prior_wall_s = float(state["wall_s"])
+            ctx.log(event="resumed", step=step, wall_s=round(ctx.prior_wall_s, 1))
+
+    def save(final: bool = False):
+        ctx.save_state({"step": step, "G": G.state_dict(), "D": D.state_dict(), "g_ema": g_ema.state_dict(),
+                        "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "gen_rng": gen.get_state(),
+                        "torch_rng": torch.get_rng_state(), "wall_s": ctx.wall_s(), "g_config": gcfg,
+                        "train_config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in tcfg.items()},
+                        "steps_target_batch": batch, "final": final})
+
+    data = load_train_images(tcfg["n_train"], res, tcfg["data_style"])
+    n = data.shape[0]
+    ctx.log(event="start", step=step, steps=steps, batch=batch, n_train=n, device=str(device),
+            g_params=sum(p.numel() for p in G.parameters()), d_params=sum(p.numel() for p in D.parameters()),
+            threads=torch.get_num_threads())
+    last_save, t_log, stats = time.time(), time.time(), {"d": 0.0, "g": 0.0, "r1": 0.0, "rp": 0.0, "fp": 0.0, "k": 0}
+    while step < steps:
+        idx = torch.randint(0, n, (batch,), generator=gen)
+        real = to_float(data[idx]).to(device)
+        # --- D step
+        G.requires_grad_(False)
+        D.requires_grad_(True)
+        with torch.no_grad():
+            fake = G.synthesis(mixed_latents(G, batch, tcfg["mixing"], gen, device),
+                               noise=G.make_noise(batch, "random", gen))
+        real_pred, fake_pred = D(real), D(fake)
+        d_loss = d_logistic(real_pred, fake_pred)
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        if step % tcfg["d_reg_every"] == 0:
+            real.requires_grad_(True)
+            r1 = r1_penalty(D(real), real)
+            opt_d.zero_grad(set_to_none=True)
+            (tcfg["r1_gamma"] / 2 * r1 * tcfg["d_reg_every"]).backward()
+            opt_d.step()
+            stats["r1"] = float(r1.detach())
+        # --- G step
+        G.requires_grad_(True)
+        D.requires_grad_(False)
+        fake = G.synthesis(mixed_latents(G, batch, tcfg["mixing"], gen, device), noise=G.make_noise(batch, "random", gen))
+        g_loss = g_nonsaturating(D(fake))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        # --- EMA with ramp-up (half-life ema_kimg thousand images)
+        step += 1
+        ema_nimg = min(tcfg["ema_kimg"] * 1000, step * batch * tcfg["ema_rampup"])
+        ema_update(g_ema, G, 0.5 ** (batch / max(ema_nimg, 1e-8)))
+        stats["d"] += d_loss.item(); stats["g"] += g_loss.item(); stats["k"] += 1
+        stats["rp"] += real_pred.mean().item(); stats["fp"] += fake_pred.mean().item()
+        if step % tcfg["log_every"] == 0 or step == steps:
+            k = max(stats["k"], 1)
+            dt = time.time() - t_log
+            ctx.log(step=step, d_loss=round(stats["d"] / k, 4), g_loss=round(stats["g"] / k, 4),
+                    r1=round(stats["r1"], 4), real_logit=round(stats["rp"] / k, 3), fake_logit=round(stats["fp"] / k, 3),
+                    s_per_step=round(dt / k, 3), wall_s=round(ctx.wall_s(), 1))
+            t_log, stats = time.time(), {"d": 0.0, "g": 0.0, "r1": stats["r1"], "rp": 0.0, "fp": 0.0, "k": 0}
+        if time.time() - last_save > tcfg["save_every_s"]:
+            save()
+            last_save = time.time()
+    save(final=True)
+
+    with torch.no_grad():
+        g_ema.w_avg.copy_(g_ema.mean_latent(10000 if not ctx.quick else 64, seed=ctx.seed)[0])
+    quality = {"final_d_loss": round(d_loss.item(), 4), "final_g_loss": round(g_loss.item(), 4)}
+    if not ctx.quick:
+        try:
+            from .report import quality_figures
+
+            quality.update(quality_figures(g_ema.cpu(), out_dir=ctx.work_dir / "report", seed=ctx.seed))
+        except Exception as exc:  # the checkpoint is still worth shipping; the report can be rerun
+            ctx.log(event="report_failed", error=f"{type(exc).__name__}: {exc}")
+            quality["report"] = f"failed ({type(exc).__name__}); rerun python -m methods.stylegan2.report"
+    path = ctx.export(gcfg, g_ema.state_dict(), quality, steps,
+                      data_description(tcfg["n_train"], res, tcfg["data_style"]), fp16=True)
+    ctx.log(event="exported", path=str(path), step=step, wall_s=round(ctx.wall_s(), 1))
