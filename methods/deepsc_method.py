@@ -1,0 +1,101 @@
+"""The single-modal DeepSC baseline as a registered method (``deepsc``; paper Sec. V-A).
+
+Uses the shipped ``deepsc`` zoo checkpoint (``methods/deepsc.py``; make it with
+``bench train deepsc``): an SNR-conditioned deep JSCC autoencoder that sends a 64x64x3 image as
+512 complex symbols (1024 reals, ``cbr_paper`` = 1/12 as in the paper's Table I).
+
+* ``setup(size)``: loads the checkpoint (UserError naming ``bench train deepsc`` if it is
+  missing, truncated or for another architecture). The codec is trained at 64 px only; other
+  sizes are refused with a UserError (no silent resizing, which would change what PSNR means).
+* ``prepare(item)``: the SNR-independent encoder trunk (image -> 128x8x8 features).
+* ``transmit(prepared, snr)``: the SNR-conditioned encoder head -> 1024 reals -> 512 complex
+  symbols (consecutive reals as I/Q), power-normalised to mean |x|^2 = 1.
+* ``receive(received, side_info, snr)``: the SNR-conditioned decoder on the received symbols
+  ``received['image'].y``. The decoder is told the nominal SNR (``snr_db``); it was trained on
+  AWGN with SNR uniform in [-8, 20] dB (the conditioning is clamped to [-10, 25] dB).
+
+Side information (assumed error-free): the image shape only.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from bench.errors import UserError
+from bench.registry import METHODS
+from channels.analog import power_normalize
+from channels.base import Received
+from datasets.base import Item
+from methods.base import Decoded, Method, Prepared
+from methods import deepsc as codec
+
+STREAM = "image"
+
+
+@METHODS.register("deepsc", "DeepSC baseline: SNR-conditioned deep JSCC autoencoder, 64 px, 512 complex symbols "
+                            "(CBR 1/12); trained weights from 'bench train deepsc'; option checkpoint=PATH")
+class DeepSC(Method):
+    task = "transmit"
+
+    def __init__(self, checkpoint: str | None = None) -> None:
+        self.checkpoint = None if checkpoint in (None, "") else str(checkpoint)
+        self.model = None
+        self.size: int | None = None
+        self.spec = "deepsc" + (f":checkpoint={self.checkpoint}" if self.checkpoint else "")
+
+    def setup(self, size: int) -> None:
+        size = int(size)
+        if size != codec.SIZE:
+            raise UserError(f"deepsc is trained for {codec.SIZE}x{codec.SIZE} images and does not resize; "
+                            f"run with --size {codec.SIZE} (got {size})")
+        if self.model is None:
+            import torch
+
+            torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
+            self.model = codec.load_codec(self.checkpoint)
+        self.size = size
+
+    def _check(self, img) -> np.ndarray:
+        if self.model is None:
+            raise UserError("deepsc: call setup(size) before prepare()")
+        if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+            raise UserError(f"deepsc needs a uint8 (H, W, 3) image, got {getattr(img, 'dtype', type(img))} "
+                            f"{getattr(img, 'shape', '')}")
+        if img.shape[:2] != (codec.SIZE, codec.SIZE):
+            raise UserError(f"deepsc needs {codec.SIZE}x{codec.SIZE} images, got {img.shape[1]}x{img.shape[0]}")
+        return img
+
+    def prepare(self, item: Item) -> Prepared:
+        import torch
+
+        img = self._check(item.image)
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            feats = self.model.features(codec.to_tensor(img))
+        return Prepared(streams={}, side_info={"shape": tuple(img.shape)}, state=feats,
+                        stage_times={"encoder_trunk": time.perf_counter() - t0})
+
+    def transmit(self, prepared: Prepared, snr_db: float) -> dict[str, np.ndarray]:
+        import torch
+
+        with torch.no_grad():
+            z = self.model.head(prepared.state, float(snr_db))[0].double().numpy()
+        x = power_normalize(codec.reals_to_complex(z))  # exact float64 unit power per symbol
+        return {STREAM: x}
+
+    def receive(self, received: dict[str, Received], side_info: dict[str, Any], snr_db: float) -> Decoded:
+        import torch
+
+        if STREAM not in received:
+            raise ValueError(f"deepsc expects a received stream named '{STREAM}', got {sorted(received)}")
+        t0 = time.perf_counter()
+        y = np.asarray(received[STREAM].y)
+        reals = codec.complex_to_reals(y)
+        if reals.size != self.model.n_reals:
+            raise ValueError(f"deepsc received {y.size} symbols, expected {self.model.n_reals // 2}")
+        with torch.no_grad():
+            out = self.model.decode(torch.from_numpy(reals[None]).float(), float(snr_db))
+        image = codec.to_uint8(out)[0]
+        return Decoded(image=image, stage_times={"decoder": time.perf_counter() - t0})

@@ -1,0 +1,190 @@
+"""The DeepSC image codec (methods/deepsc.py) and its registered method (methods/deepsc_method.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from bench.cbr import cbr_paper  # noqa: E402
+from bench.errors import UserError  # noqa: E402
+from channels.analog import AWGN  # noqa: E402
+from methods import deepsc  # noqa: E402
+from methods.zoo import TrainContext, load_model, weights_path  # noqa: E402
+
+SNRS = (-6.0, 0.0, 6.0, 12.0, 18.0)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _method(**kw):
+    from methods.deepsc_method import DeepSC
+
+    return DeepSC(**kw)
+
+
+# ----------------------------------------------------------------------------- channel in torch
+
+@pytest.mark.parametrize("snr", [-6.0, 0.0, 12.0, 18.0])
+def test_torch_awgn_matches_numpy_channel(snr):
+    k = 200_000  # complex symbols
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(k) + 1j * rng.standard_normal(k)
+    x /= np.sqrt(np.mean(np.abs(x) ** 2))
+    ref = AWGN()(x, snr, np.random.default_rng(2)).y - x
+    z = torch.from_numpy(deepsc.complex_to_reals(x))[None]
+    out = deepsc.awgn(z, snr, torch.Generator().manual_seed(3))
+    noise = deepsc.reals_to_complex((out - z)[0].numpy())
+    emp_torch = 10 * np.log10(1.0 / np.mean(np.abs(noise) ** 2))
+    emp_numpy = 10 * np.log10(1.0 / np.mean(np.abs(ref) ** 2))
+    assert abs(emp_torch - snr) < 0.1 and abs(emp_numpy - snr) < 0.1
+    assert abs(emp_torch - emp_numpy) < 0.1
+    # circular: I and Q each carry N0/2, uncorrelated
+    n0 = 10 ** (-snr / 10)
+    assert np.var(noise.real) == pytest.approx(n0 / 2, rel=0.02)
+    assert np.var(noise.imag) == pytest.approx(n0 / 2, rel=0.02)
+    assert abs(np.corrcoef(noise.real, noise.imag)[0, 1]) < 0.01
+
+
+def test_per_row_snr_tensor():
+    z = torch.zeros(2, 100_000, dtype=torch.float64)
+    out = deepsc.awgn(z, torch.tensor([0.0, 20.0], dtype=torch.float64), torch.Generator().manual_seed(0))
+    per_real = out.pow(2).mean(1).numpy()
+    assert per_real == pytest.approx([0.5, 0.005], rel=0.03)
+
+
+def test_power_normalize_unit_power_per_complex_symbol():
+    z = torch.randn(5, 1024) * torch.tensor([0.1, 1, 3, 10, 100])[:, None]
+    p = deepsc.power_normalize(z)
+    for row in p:
+        x = deepsc.reals_to_complex(row.numpy())
+        assert x.size == 512
+        assert np.mean(np.abs(x) ** 2) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_network_shapes_and_cbr():
+    net = deepsc.build({"c1": 8, "c2": 8, "c3": 8, "snr_hidden": 4})
+    x = torch.rand(3, 3, 64, 64)
+    with torch.no_grad():
+        z = net.encode(x, torch.tensor([-6.0, 0.0, 18.0]))
+        assert z.shape == (3, 1024)
+        assert cbr_paper(z.shape[1] // 2, 64, 64, 3) == pytest.approx(1 / 12)
+        y = net.decode(z, 5.0)
+        assert y.shape == x.shape and float(y.min()) >= 0 and float(y.max()) <= 1
+        # the head depends on the SNR, the trunk does not
+        f = net.features(x)
+        assert not torch.allclose(net.head(f, -6.0), net.head(f, 18.0))
+
+
+# ----------------------------------------------------------------------------- training plumbing
+
+def test_quick_training_exports_resumes_and_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDITSC_CACHE", str(tmp_path / "cache"))
+    ctx = TrainContext(name="deepsc", seed=0, device="cpu", steps=None, work_dir=tmp_path / "work",
+                       out=tmp_path / "out", quick=True)
+    deepsc.train(ctx)
+    ckpt = tmp_path / "out" / "deepsc.pt"
+    card = (tmp_path / "out" / "deepsc.json").read_text()
+    assert "psnr_test_+18dB" in card and "cbr_paper" in card
+    model = load_model("deepsc", path=ckpt)
+    assert model.n_reals == 1024
+    blob = torch.load(ckpt, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in blob["state"].values() if v.is_floating_point())
+    # a second run resumes from the finished state instead of retraining
+    ctx2 = TrainContext(name="deepsc", seed=0, device="cpu", steps=None, work_dir=tmp_path / "work",
+                        out=tmp_path / "out2", quick=True)
+    deepsc.train(ctx2)
+    log = (tmp_path / "work" / "log.jsonl").read_text()
+    assert '"event": "resume"' in log and '"step": 6' in log
+
+
+# ----------------------------------------------------------------------------- bad input
+
+def test_missing_checkpoint_names_train_command(tmp_path):
+    m = _method(checkpoint=str(tmp_path / "nope.pt"))
+    with pytest.raises(UserError, match="bench train deepsc"):
+        m.setup(64)
+
+
+def test_corrupted_checkpoint(tmp_path):
+    bad = tmp_path / "deepsc.pt"
+    bad.write_bytes(b"PK\x03\x04 this is not a checkpoint" * 10)
+    with pytest.raises(UserError, match="bench train deepsc"):
+        _method(checkpoint=str(bad)).setup(64)
+    truncated = tmp_path / "trunc.pt"
+    truncated.write_bytes(weights_path("deepsc").read_bytes()[:5000])
+    with pytest.raises(UserError, match="truncated or corrupted"):
+        _method(checkpoint=str(truncated)).setup(64)
+
+
+def test_wrong_size_refused():
+    m = _method()
+    with pytest.raises(UserError, match="--size 64"):
+        m.setup(128)
+    m.setup(64)
+    from datasets.base import Item
+
+    with pytest.raises(UserError, match="64x64"):
+        m.prepare(Item(id="x", image=np.zeros((32, 32, 3), np.uint8)))
+    with pytest.raises(UserError, match="uint8"):
+        m.prepare(Item(id="x", image=np.zeros((64, 64, 3), np.float32)))
+
+
+# ----------------------------------------------------------------------------- the shipped codec
+
+@pytest.fixture(scope="module")
+def fresh_test_images():
+    from datasets.synthfaces import SynthFaces
+
+    ds = SynthFaces("test", requests="none")
+    # indices 5000.. are outside the 256 images the training card was measured on
+    return [ds.item(5000 + i, 64) for i in range(16)]
+
+
+def test_shipped_codec_quality_through_method(fresh_test_images):
+    m = _method()
+    m.setup(64)
+    channel = AWGN()
+    psnr = {s: [] for s in SNRS}
+    for item in fresh_test_images:
+        prep = m.prepare(item)
+        for s in SNRS:
+            streams = m.transmit(prep, s)
+            x = streams["image"]
+            assert x.shape == (512,) and np.iscomplexobj(x)
+            assert np.mean(np.abs(x) ** 2) <= 1 + 1e-9
+            rx = {"image": channel(x, s, np.random.default_rng([int(s) + 100, len(psnr[s])]))}
+            out = m.receive(rx, prep.side_info, s).image
+            assert out.shape == (64, 64, 3) and out.dtype == np.uint8
+            mse = np.mean((out.astype(float) - item.image.astype(float)) ** 2)
+            psnr[s].append(10 * np.log10(255 ** 2 / mse))
+    means = [float(np.mean(psnr[s])) for s in SNRS]
+    assert means[-1] >= 26.5, means
+    assert all(b >= a - 0.05 for a, b in zip(means, means[1:])), means
+    assert cbr_paper(512, 64, 64, 3) == pytest.approx(1 / 12)
+
+
+def test_runner_sweep(tmp_path):
+    import methods.deepsc_method  # noqa: F401  (registers "deepsc")
+    from bench.runner import SweepConfig, run_sweep
+
+    cfg = SweepConfig(methods=["deepsc"], dataset="synthfaces", snrs=[0.0, 18.0], n=2, out=tmp_path,
+                      metrics=["psnr"], set_metrics=False, progress=False)
+    res = run_sweep(cfg)
+    assert res.rows_written == 4 and res.prepares == 2
+    import sqlite3
+
+    con = sqlite3.connect(res.db_path)
+    rows = con.execute("SELECT snr, channel_uses, cbr_paper, metrics FROM results").fetchall()
+    con.close()
+    assert len(rows) == 4
+    for snr, uses, cbr, _metrics in rows:
+        assert uses == 512 and cbr == pytest.approx(1 / 12)
