@@ -1,0 +1,136 @@
+"""Attribute predictor: smoke training, resume, the shipped checkpoint against fresh ground
+truth, differentiability, and refusal of bad checkpoint files."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bench.errors import UserError
+from datasets.synthfaces import ATTRIBUTES, render, sample_attributes, split_identity
+from methods import attribute_predictor as ap
+from methods.zoo import TrainContext, load_model, save_checkpoint, weights_path
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("ap")
+    ctx = TrainContext(name=ap.NAME, seed=0, device="cpu", steps=None, work_dir=root / "work", out=root / "out",
+                       quick=True)
+    ap.train(ctx)
+    return root, ctx
+
+
+def test_quick_training_exports_loadable_checkpoint(quick_run):
+    root, _ = quick_run
+    path = root / "out" / f"{ap.NAME}.pt"
+    assert path.exists() and path.with_suffix(".json").exists()
+    model = load_model(ap.NAME, path)
+    assert isinstance(model, ap.AttributePredictor) and not model.training
+    blob = torch.load(path, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in blob["state"].values() if v.is_floating_point())
+    x = torch.zeros(2, 3, 64, 64)
+    assert model(x).shape == (2, len(ATTRIBUTES), 6)
+    import json
+
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert {"bangs_exact", "young_within1", "art_min_exact"} <= set(card["quality"])
+    assert card["wall_time_s"] > 0
+
+
+def test_resume_picks_up_saved_state(quick_run):
+    root, first = quick_run
+    ctx = TrainContext(name=ap.NAME, seed=0, device="cpu", steps=None, work_dir=root / "work", out=root / "out2",
+                       quick=True)
+    ap.train(ctx)
+    lines = (root / "work" / "log.jsonl").read_text().splitlines()
+    assert any('"event": "resume"' in ln for ln in lines)
+    assert ctx.prior_wall_s > 0  # wall time carried over from the first run
+    a = load_model(ap.NAME, root / "out" / f"{ap.NAME}.pt").state_dict()
+    b = load_model(ap.NAME, root / "out2" / f"{ap.NAME}.pt").state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)  # nothing retrained
+
+
+def _fresh_test_sample(n=300, seed=7, start=50_000, size=64):
+    """Held-out test-split faces rendered now (not the evaluation cache the card was made on)."""
+    imgs, ys = [], []
+    for i in range(start, start + n):
+        attrs = sample_attributes("test", i, seed)
+        imgs.append(render(split_identity("test", i), attrs, size))
+        ys.append(attrs)
+    return np.stack(imgs), np.array(ys)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    if not weights_path(ap.NAME).exists():
+        pytest.skip("no shipped attribute-predictor checkpoint (make it with 'bench train attribute-predictor')")
+    return ap.load_predictor()
+
+
+def test_shipped_predictor_meets_bars_on_fresh_test_faces(shipped):
+    imgs, ys = _fresh_test_sample()
+    err = np.abs(shipped.predict(imgs) - ys)
+    for i, name in enumerate(ATTRIBUTES):
+        exact, within1 = (err[:, i] == 0).mean(), (err[:, i] <= 1).mean()
+        assert exact >= 0.93, f"{name}: exact {exact:.3f}"
+        assert within1 >= 0.99, f"{name}: within-one {within1:.3f}"
+
+
+def test_shipped_predictor_other_resolution(shipped):
+    # a 128 px render is resized inside the module
+    imgs, ys = _fresh_test_sample(n=40, start=70_000, size=128)
+    assert (np.abs(shipped.predict(imgs) - ys) <= 1).mean() >= 0.97
+
+
+def test_expected_degrees_differentiable(shipped):
+    img, _ = _fresh_test_sample(n=2, start=80_000)
+    x = (torch.from_numpy(img).permute(0, 3, 1, 2).float() / 127.5 - 1).requires_grad_(True)
+    e = shipped.expected_degrees(x)
+    assert e.shape == (2, 5) and torch.all((e >= 0) & (e <= 5))
+    e[:, 0].sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    # softmax . [0..5] equals the probability-weighted degree
+    p = shipped.probabilities(x.detach())
+    assert torch.allclose(e.detach(), (p * torch.arange(6.0)).sum(-1), atol=1e-5)
+
+
+def test_missing_checkpoint_names_train_command(tmp_path):
+    with pytest.raises(UserError, match="bench train attribute-predictor"):
+        ap.load_predictor(tmp_path / "nope.pt")
+
+
+def test_truncated_checkpoint_refused(quick_run, tmp_path):
+    root, _ = quick_run
+    data = (root / "out" / f"{ap.NAME}.pt").read_bytes()
+    bad = tmp_path / "trunc.pt"
+    bad.write_bytes(data[: len(data) // 2])
+    with pytest.raises(UserError, match="truncated or corrupted"):
+        ap.load_predictor(bad)
+
+
+def test_wrong_architecture_refused(tmp_path):
+    other = ap.AttributePredictor(widths=[8, 8, 16, 32, 48], hidden=32)
+    path = save_checkpoint(tmp_path / "wrong.pt", ap.NAME, dict(ap.DEFAULT_CONFIG), other.state_dict())
+    with pytest.raises(UserError, match="does not match"):
+        ap.load_predictor(path)
+    emb = tmp_path / "emb.pt"
+    save_checkpoint(emb, "identity-embedder", {}, {"w": torch.zeros(1)})
+    with pytest.raises(UserError, match="not 'attribute-predictor'"):
+        ap.load_predictor(emb)
+
+
+def test_bad_image_input(shipped):
+    with pytest.raises(UserError):
+        shipped.predict(np.zeros((64, 64), np.uint8))
+    with pytest.raises(UserError):
+        shipped.predict(np.zeros((1, 64, 64, 3), np.float32))

@@ -1,0 +1,236 @@
+"""Identity embedder (+ the official ArcFace loader): smoke training, the shipped checkpoint
+against fresh held-out identities, attribute invariance, thresholds, bad files."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from bench.errors import UserError
+from datasets.synthfaces import edited_target, render, sample_attributes, split_identity
+from methods import identity_embedder as ie
+from methods.face_nets import roc_auc, verification_thresholds
+from methods.zoo import TrainContext, load_model, save_checkpoint, weights_path
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("ie")
+    ctx = TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=root / "work", out=root / "out",
+                       quick=True)
+    ie.train(ctx)
+    return root
+
+
+def test_quick_training_exports_loadable_checkpoint(quick_run):
+    path = quick_run / "out" / f"{ie.NAME}.pt"
+    model = load_model(ie.NAME, path)
+    assert isinstance(model, ie.IdentityEmbedder) and not model.training
+    card = json.loads(path.with_suffix(".json").read_text())
+    q = card["quality"]
+    assert {"auc", "threshold_eer", "threshold_far1", "eer"} <= set(q)
+    # the calibrated thresholds travel inside the checkpoint, not only in the card
+    assert model.threshold == pytest.approx(q["threshold_eer"]) and model.threshold_far1 == pytest.approx(
+        q["threshold_far1"])
+    z = model(torch.zeros(3, 3, 64, 64))
+    assert z.shape == (3, 128) and torch.allclose(z.norm(dim=1), torch.ones(3), atol=1e-4)
+
+
+def test_roc_auc_and_thresholds_match_definitions():
+    rng = np.random.default_rng(0)
+    pos, neg = rng.normal(1, 1, 400), rng.normal(0, 1, 700)
+    brute = ((pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()) / (400 * 700)
+    assert roc_auc(pos, neg) == pytest.approx(brute, abs=1e-12)
+    assert roc_auc([1, 1], [1, 1]) == 0.5
+    th = verification_thresholds(pos, neg, far=0.01)
+    assert (neg >= th["threshold_far1"]).mean() <= 0.01
+    far, frr = (neg >= th["threshold_eer"]).mean(), (pos < th["threshold_eer"]).mean()
+    assert abs(far - frr) < 0.02
+
+
+def _pairs(n=160, start=60_000, seed=11, size=64):
+    """Test-split identities, each rendered twice with independent random attributes."""
+    views = np.empty((n, 2, size, size, 3), np.uint8)
+    for i in range(n):
+        ident = split_identity("test", start + i)
+        for v in range(2):
+            views[i, v] = render(ident, sample_attributes("test", start + i, seed + v), size)
+    return views
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    if not weights_path(ie.NAME).exists():
+        pytest.skip("no shipped identity-embedder checkpoint (make it with 'bench train identity-embedder')")
+    return ie.load_embedder()
+
+
+def test_shipped_embedder_verification_on_fresh_identities(shipped):
+    views = _pairs()
+    pos, neg = ie.verification_scores(shipped, views)
+    assert roc_auc(pos, neg) >= 0.98
+    # the stored EER threshold separates this fresh sample about as well as claimed
+    same = shipped.same_person(views[:, 0], views[:, 1])
+    assert same.mean() >= 0.9
+    other = shipped.same_person(views[:, 0], np.roll(views[:, 1], 1, axis=0))
+    assert other.mean() <= 0.1
+    assert (neg >= shipped.threshold_far1).mean() <= 0.03
+
+
+def test_shipped_embedder_is_attribute_invariant(shipped):
+    n, start = 40, 90_000
+    origs, edits, others = [], [], []
+    rng = np.random.default_rng(5)
+    for i in range(n):
+        ident = split_identity("test", start + i)
+        attrs = sample_attributes("test", start + i, 0)
+        a = int(rng.integers(0, 5))
+        new = (attrs[a] + int(rng.integers(2, 5))) % 6  # a clearly visible edit
+        origs.append(render(ident, attrs))
+        edits.append(edited_target(ident, attrs, a, new))
+        others.append(render(split_identity("test", start + n + i), attrs))  # other face, same attributes
+    same = shipped.cosine(np.stack(origs), np.stack(edits))
+    diff = shipped.cosine(np.stack(origs), np.stack(others))
+    assert (same > diff).float().mean() >= 0.95
+    assert same.mean() > diff.mean() + 0.3
+
+
+def test_same_person_api(shipped):
+    a = render(split_identity("test", 123), [0, 0, 0, 0, 0])
+    b = render(split_identity("test", 123), [3, 2, 4, 1, 2])
+    e = shipped.embed(np.stack([a, b]))
+    assert isinstance(shipped.same_person(a, b), bool)
+    # images or embeddings give the same answer
+    assert float(shipped.cosine(a, b)) == pytest.approx(float(shipped.cosine(e[0], e[1])), abs=1e-5)
+    assert shipped.same_person(e[0], e[0]) is True
+    assert ie.cosine(a, a, model=shipped).item() == pytest.approx(1.0, abs=1e-4)
+    with pytest.raises(UserError):
+        shipped.same_person(a, b, threshold="bogus")
+
+
+def test_embedding_differentiable(shipped):
+    x = torch.zeros(1, 3, 96, 96, requires_grad=True)
+    shipped(x).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_missing_truncated_and_foreign_checkpoints(quick_run, tmp_path):
+    with pytest.raises(UserError, match="bench train identity-embedder"):
+        ie.load_embedder(tmp_path / "nope.pt")
+    data = (quick_run / "out" / f"{ie.NAME}.pt").read_bytes()
+    (tmp_path / "t.pt").write_bytes(data[: len(data) // 3])
+    with pytest.raises(UserError, match="truncated or corrupted"):
+        ie.load_embedder(tmp_path / "t.pt")
+    small = ie.IdentityEmbedder(widths=[8, 8, 16, 16, 32], dim=32, reduce=8)
+    path = save_checkpoint(tmp_path / "w.pt", ie.NAME, dict(ie.DEFAULT_CONFIG), small.state_dict())
+    with pytest.raises(UserError, match="does not match"):
+        ie.load_embedder(path)
+
+
+# ----------------------------------------------------------------------------- official ArcFace loader
+
+def _talk2edit_arcface_keys(use_se=False):
+    """Key names / shapes of Talk2Edit's resnet_face18 state dict, written out from its layout
+    (independently of methods.arcface): stem, 4 stages x 2 IR blocks, bn4/fc5/bn5 head."""
+    def bn(prefix, c):
+        return {f"{prefix}.weight": (c,), f"{prefix}.bias": (c,), f"{prefix}.running_mean": (c,),
+                f"{prefix}.running_var": (c,), f"{prefix}.num_batches_tracked": ()}
+
+    keys = {"conv1.weight": (64, 1, 3, 3), **bn("bn1", 64), "prelu.weight": (1,)}
+    cin = 64
+    for li, cout in enumerate((64, 128, 256, 512), start=1):
+        for b in range(2):
+            p = f"layer{li}.{b}"
+            keys.update(bn(f"{p}.bn0", cin))
+            keys[f"{p}.conv1.weight"] = (cin, cin, 3, 3)
+            keys.update(bn(f"{p}.bn1", cin))
+            keys[f"{p}.prelu.weight"] = (1,)
+            keys[f"{p}.conv2.weight"] = (cout, cin, 3, 3)
+            keys.update(bn(f"{p}.bn2", cout))
+            if use_se:
+                keys.update({f"{p}.se.fc.0.weight": (cout // 16, cout), f"{p}.se.fc.0.bias": (cout // 16,),
+                             f"{p}.se.fc.1.weight": (1,), f"{p}.se.fc.2.weight": (cout, cout // 16),
+                             f"{p}.se.fc.2.bias": (cout,)})
+            if b == 0 and li > 1:
+                keys[f"{p}.downsample.0.weight"] = (cout, cin, 1, 1)
+                keys.update(bn(f"{p}.downsample.1", cout))
+            cin = cout
+    keys.update(bn("bn4", 512))
+    keys.update({"fc5.weight": (512, 512 * 8 * 8), "fc5.bias": (512,)})
+    keys.update(bn("bn5", 512))
+    return keys
+
+
+def _fabricate(path, use_se=False, prefix="module.", drop=(), reshape=(), cheap=False):
+    """Random weights under Talk2Edit's key names. Big tensors are stride-0 expansions of a
+    small random tensor (torch.save stores only the small storage: a 1 MB file, not 100 MB);
+    cheap=True does that for every tensor."""
+    g = torch.Generator().manual_seed(0)
+    state = {}
+    for k, shape in _talk2edit_arcface_keys(use_se).items():
+        if k in drop:
+            continue
+        if k in reshape:
+            shape = tuple(s + 1 for s in shape)
+        if k.endswith("num_batches_tracked"):
+            t = torch.tensor(7)
+        elif k.endswith("running_var"):
+            t = torch.rand(shape, generator=g) + 0.5
+        elif cheap or (len(shape) > 1 and torch.Size(shape).numel() > 100_000):
+            t = (torch.randn(shape[0], *([1] * (len(shape) - 1)), generator=g) * 0.05).expand(*shape)
+        else:
+            t = torch.randn(shape, generator=g) * 0.05
+        state[prefix + k] = t
+    torch.save(state, path)
+    return state
+
+
+@pytest.mark.parametrize("use_se", [False, True])
+def test_arcface_loads_every_tensor(tmp_path, use_se):
+    from methods.arcface import load_arcface
+
+    state = _fabricate(tmp_path / "arc.pth", use_se=use_se)
+    net = load_arcface(tmp_path / "arc.pth")
+    own = net.state_dict()
+    assert set(own) == {k[len("module."):] for k in state}
+    for k, v in state.items():
+        assert torch.equal(own[k[len("module."):]], v), k
+    f = net(torch.rand(2, 3, 64, 64) * 2 - 1)  # RGB at another size: grey + resize inside
+    assert f.shape == (2, 512) and torch.isfinite(f).all()
+
+
+def test_arcface_refuses_bad_files(tmp_path):
+    from methods.arcface import load_arcface
+
+    with pytest.raises(UserError, match="not found"):
+        load_arcface(tmp_path / "missing.pth")
+    _fabricate(tmp_path / "a.pth", prefix="", cheap=True)  # plain (non-DataParallel) keys are fine
+    load_arcface(tmp_path / "a.pth", arch="resnet_face18")
+    data = (tmp_path / "a.pth").read_bytes()
+    (tmp_path / "trunc.pth").write_bytes(data[: len(data) // 2])
+    with pytest.raises(UserError, match="truncated"):
+        load_arcface(tmp_path / "trunc.pth")
+    _fabricate(tmp_path / "b.pth", drop=("layer3.1.conv2.weight",), cheap=True)
+    with pytest.raises(UserError, match="1 missing"):
+        load_arcface(tmp_path / "b.pth")
+    _fabricate(tmp_path / "c.pth", reshape=("fc5.bias",), cheap=True)
+    with pytest.raises(UserError, match="mis-shaped"):
+        load_arcface(tmp_path / "c.pth")
+    with pytest.raises(UserError, match="does not match"):  # a resnet_face34 request on an 18 file
+        load_arcface(tmp_path / "a.pth", arch="resnet_face34")
+    torch.save({"conv1.weight": torch.zeros(3)}, tmp_path / "d.pth")
+    with pytest.raises(UserError, match="ResNet-IR"):
+        load_arcface(tmp_path / "d.pth")
+    # old files without BatchNorm counters still load
+    _fabricate(tmp_path / "e.pth", drop=tuple(k for k in _talk2edit_arcface_keys() if "num_batches" in k),
+               cheap=True)
+    load_arcface(tmp_path / "e.pth")
