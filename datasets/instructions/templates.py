@@ -6,7 +6,11 @@ families of every (attribute, mode, direction) group -- for target mode, of each
 target families -- are held out, chosen by a hash
 of the family id (so the choice is fixed and does not depend on list order elsewhere). A
 held-out family's variants are all held out, so the held-out split never contains a
-synonym-swapped copy of a training template.
+synonym-swapped copy of a training template. A family is only held out if every word it
+uses also occurs in the training families: the held-out split measures generalisation to
+new sentence *structures* built from known words (what a text encoder trained on the
+training templates alone can be asked to do); sentences with words it has never seen are the
+"not understood" case, tested separately.
 """
 from __future__ import annotations
 
@@ -68,6 +72,15 @@ def expand(pattern: str) -> list[str]:
     return out
 
 
+_WORD = re.compile(r"[a-z][a-z'-]*")
+_SLOT = re.compile(r"\{[a-z]+\}")
+
+
+def _words(pattern: str) -> set[str]:
+    """The words a pattern (all its variants) uses, slots and precondition markers left out."""
+    return set(_WORD.findall(_SLOT.sub(" ", pattern.lower())))
+
+
 def _hash(text: str) -> int:
     return int.from_bytes(hashlib.sha1(text.encode()).digest()[:8], "big")
 
@@ -92,6 +105,15 @@ def all_templates() -> tuple[Template, ...]:
     for fam, key, attr, _pat, _name in families:
         group = (attr, key) if key[0] != "target" else (attr, ("target",))
         by_group.setdefault(group, []).append((fam, key))
+    words = {fam: _words(pat) for fam, _key, _attr, pat, _name in families}
+
+    def covered(candidate_held: set[str]) -> bool:
+        train_vocab: set[str] = set()
+        for fam, *_ in families:
+            if fam not in candidate_held:
+                train_vocab |= words[fam]
+        return all(words[f] <= train_vocab for f in candidate_held)
+
     held: set[str] = set()
     for members in by_group.values():
         k = max(1, math.floor(HELDOUT_FRACTION * len(members) + 0.5))
@@ -101,7 +123,7 @@ def all_templates() -> tuple[Template, ...]:
         for fam, key in sorted(members, key=lambda m: _hash(m[0])):
             if k == 0:
                 break
-            if left[key] <= 1:
+            if left[key] <= 1 or not covered(held | {fam}):
                 continue
             held.add(fam)
             left[key] -= 1
