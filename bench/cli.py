@@ -10,7 +10,7 @@ from pathlib import Path
 from bench.errors import UserError
 
 DEFAULT_DATASET = "synthfaces"
-DEFAULT_METHODS = "uncoded,jpeg-ldpc"
+DEFAULT_METHODS = "uncoded,jpeg-ldpc,deepsc"
 
 
 class _Parser(argparse.ArgumentParser):
