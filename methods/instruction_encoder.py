@@ -2,10 +2,15 @@
 ``instruction-encoder``.
 
 A sentence is tokenized (``methods.text_vocab``: lower-case, punctuation split, digits ->
-number words), embedded, read by a bidirectional LSTM, and mean+max pooled into the sentence
-embedding E_T (``encode``). Heads on E_T predict the attribute (5 + a *reject* class for
-"not a facial-edit request"), the mode (definite / indefinite / target), the direction
-(+1/-1), Δ (1-5) and the target degree (0-5).
+number words) and read by ``members`` (2) independently trained encoders. Each member embeds
+the words, reads them with a bidirectional LSTM and pools the LSTM states (mean, max and 4
+learned attention queries: keyword-sensitive pooling); a context-free word-level path (a
+per-word tanh layer, pooled the same way) joins the pool, and a projection gives the member's
+sentence embedding. E_T (``encode``) is the members' embeddings concatenated (fixed size,
+``dim`` = 2 x 128). Heads on each member's embedding predict the attribute (5 + a *reject*
+class for "not a facial-edit request"), the mode (definite / indefinite / target), the
+direction (+1/-1), Δ (1-5) and the target degree (0-5); ``parse`` averages the members'
+probabilities (an ensemble disagreement lowers the confidence).
 
 ``parse(text)`` turns that into a `Parsed` result and refuses to guess: it returns
 ``understood=False`` with a reason for
@@ -14,23 +19,31 @@ embedding E_T (``encode``). Heads on E_T predict the attribute (5 + a *reject* c
 * mostly unknown words (OOV ratio >= ``oov_max``, 0.6: non-English text, gibberish),
 * the reject class (requests about no known attribute: "make the sky bluer", "change her
   shoes", chit-chat, word salad, other languages), and
-* low confidence: the product of the probabilities of the heads that matter is below
-  ``conf_min`` (0.5), or below ``oov_conf_min`` (0.9) when the request contains any word
-  outside the vocabulary (unknown wording is where a wrong-but-confident parse is likely).
-
-Generalisation (measured, see the card): sentences from fresh TRAIN-template draws parse
-~100% exactly; sentences from the HELD-OUT template families (new wordings never seen in
-training, e.g. "wipe the grin off her face", "lighten the lenses") parse exactly only ~50%
-of the time, the rest being rejected or wrong. An LSTM trained from scratch on the train
-templates has no knowledge of unseen words or constructions; the held-out bar of 98% is NOT met.
+* low confidence: the product of the (member-averaged) probabilities of the heads that matter
+  is below ``conf_min`` (0.6, chosen on the validation split), or below ``oov_conf_min`` (0.9)
+  when the request contains any word outside the vocabulary.
 
 Training (``bench train instruction-encoder``): sentences generated on the fly from the
-instruction language's TRAIN templates (``datasets.instructions.generate(split="train")``)
-mixed with 20% generated negatives (``methods.text_vocab.negative_sentence``); 10% of the
-positive tokens are replaced by <unk> (word dropout) so unseen wordings still parse;
-cross-entropy on every head (masked to the heads that apply), Adam lr 2e-3, batch 128. The
-vocabulary (train templates + negative corpus) is stored in the checkpoint config. The card
-reports exact accuracy on HELD-OUT templates (never trained on) and reject rates.
+instruction language's TRAIN templates mixed with 20% generated negatives
+(``methods.text_vocab.negative_sentence``), with label-preserving augmentation that pushes the
+model to read content words rather than memorise template structure: word dropout (0.2 ->
+<unk>), insertion of label-neutral filler words (the language's own openers, interjections,
+suffixes, person words), moving the amount phrase to the start/end, swapping sentence halves,
+random word order (30%), joining two sentences with the same label (30%), and hiding the LSTM
+or the word-level path for 30% of the sentences each (so each path must parse alone).
+Cross-entropy on every head (masked to the heads that apply), Adam lr 2e-3 cosine, batch 128
+per member, 700 steps.
+
+Model selection (honest measurement): architecture and training options were chosen on a
+VALIDATION split carved out of the TRAIN templates by family
+(``datasets.instructions.templates.validation_split``: ~15% of the train families, same
+"every word still covered" rule as the held-out split), training on the remaining families.
+The HELD-OUT templates were evaluated once per final candidate only. Generalisation
+(measured, see the card): fresh TRAIN-template sentences parse ~100% exactly; new template
+families (validation and held-out) parse exactly only ~70-75% of the time, most of the rest
+being rejected (low confidence) rather than wrong. Many of the misses need knowledge that the
+training templates do not contain (e.g. "show more of her forehead" = shorter bangs, "no smile
+at all" = target 0): the held-out bar of 98% is NOT met.
 """
 from __future__ import annotations
 
@@ -49,15 +62,15 @@ ATTRIBUTES = ("Bangs", "Eyeglasses", "Beard", "Smiling", "Young")
 REJECT = len(ATTRIBUTES)  # attribute-head class meaning "no known attribute / not a facial edit"
 MODES = ("definite", "indefinite", "target")
 MAX_TOKENS = 48
-DEFAULT_STEPS = 1500
+DEFAULT_STEPS = 700
 BATCH = 128
 LR = 2e-3
 NEG_FRACTION = 0.2
-WORD_DROPOUT = 0.1
+WORD_DROPOUT = 0.2
 
-DEFAULT_HYPER = {"emb": 64, "hidden": 128, "dim": 128, "oov_max": 0.6, "conf_min": 0.5, "oov_conf_min": 0.9,
-                 "subword_buckets": 0}
-ARCH_KEYS = ("emb", "hidden", "dim", "subword_buckets")
+DEFAULT_HYPER = {"emb": 64, "hidden": 128, "dim": 128, "oov_max": 0.6, "conf_min": 0.6, "oov_conf_min": 0.9,
+                 "subword_buckets": 0, "pool": "attn", "attn_heads": 4, "bow": 128, "members": 2}
+ARCH_KEYS = ("emb", "hidden", "dim", "subword_buckets", "pool", "attn_heads", "bow", "members")
 # Optional fastText-style character n-gram features (config "subword_buckets" > 0). Tried with 4096
 # buckets: held-out exact accuracy fell from 0.52 to 0.48, so `bench train` leaves them off.
 SUBWORD_BUCKETS = 0
@@ -157,8 +170,85 @@ def build(config: dict):
     hp.update({k: config[k] for k in DEFAULT_HYPER if k in config})
     emb, hidden, dim = int(hp["emb"]), int(hp["hidden"]), int(hp["dim"])
     buckets = int(hp["subword_buckets"])
+    # checkpoints written before attention pooling existed carry no "pool" key: mean+max
+    pool = str(config.get("pool", "meanmax"))
+    n_att = int(hp["attn_heads"]) if pool == "attn" else 0
+    if pool not in ("meanmax", "attn"):
+        raise ValueError(f"unknown pooling {pool!r}")
+    bow = int(config.get("bow", 0))  # width of the word-level (context-free) feature path; 0 = none
     if not vocab or vocab[0] != PAD or vocab[1] != UNK:
         raise ValueError("instruction-encoder vocab must start with <pad>, <unk>")
+
+    members = int(config.get("members", 1))
+
+    class Member(nn.Module):
+        """One BiLSTM encoder + heads; the shipped model averages the heads of `members` of them."""
+
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(len(vocab), emb, padding_idx=0)
+            self.buckets = buckets
+            if buckets:
+                self.sub_embed = nn.Embedding(buckets, emb, padding_idx=0)
+            self.lstm = nn.LSTM(emb, hidden, batch_first=True, bidirectional=True)
+            self.n_att = n_att
+            if n_att:
+                self.att_key = nn.Linear(2 * hidden, hidden)
+                self.att_score = nn.Linear(hidden, n_att)
+            self.bow = bow
+            if bow:
+                self.bow_word = nn.Linear(emb, bow)
+                if n_att:
+                    self.bow_key = nn.Linear(bow, hidden)
+                    self.bow_score = nn.Linear(hidden, n_att)
+            self.path_drop = 0.0  # training only: chance of hiding one path (LSTM or word-level) per sentence
+            self.proj = nn.Linear((4 + 2 * n_att) * hidden + (2 + n_att) * bow, dim)
+            self.attr_head = nn.Linear(dim, len(ATTRIBUTES) + 1)
+            self.mode_head = nn.Linear(dim, len(MODES))
+            self.dir_head = nn.Linear(dim, 2)
+            self.delta_head = nn.Linear(dim, 5)
+            self.target_head = nn.Linear(dim, 6)
+
+        def embed_ids(self, batch):
+            """A `batch()` -> this member's sentence embedding (B, dim)."""
+            ids = batch["ids"]
+            mask = (ids != 0).unsqueeze(-1)
+            x = self.embed(ids)
+            if self.buckets:
+                sub = batch["sub"]
+                cnt = (sub != 0).sum(-1, keepdim=True).clamp_min(1)
+                x = x + self.sub_embed(sub).sum(2) / cnt
+            h, _ = self.lstm(x)
+            parts = self._pool(h, mask, getattr(self, "att_key", None), getattr(self, "att_score", None))
+            if self.bow:
+                w = torch.tanh(self.bow_word(x))
+                bparts = self._pool(w, mask, getattr(self, "bow_key", None), getattr(self, "bow_score", None))
+                if self.training and self.path_drop > 0:
+                    # hide the LSTM path or the word path for some sentences, so each path alone
+                    # must parse (the word path cannot lean on sentence structure)
+                    r = torch.rand(ids.shape[0], 1)
+                    keep_l = (r >= self.path_drop).float()
+                    keep_b = (r < 1 - self.path_drop).float()
+                    parts, bparts = parts * keep_l, bparts * keep_b
+                parts = torch.cat([parts, bparts], dim=1)
+            return torch.tanh(self.proj(parts))
+
+        def _pool(self, h, mask, key, scorer):
+            """mean, max and (if `key`) attention pools of token features h (B, T, F)."""
+            mean = (h * mask).sum(1) / mask.sum(1).clamp_min(1)
+            mx = h.masked_fill(~mask, -1e4).max(1).values
+            parts = [mean, mx]
+            if key is not None:  # keyword-sensitive attention pooling: n_att learned queries over the tokens
+                score = scorer(torch.tanh(key(h))).masked_fill(~mask, -1e4)  # (B, T, A)
+                wts = torch.softmax(score, dim=1)
+                parts.append(torch.einsum("bta,bth->bah", wts, h).flatten(1))
+            return torch.cat(parts, dim=1)
+
+        def forward(self, batch):
+            """Head logits."""
+            e = self.embed_ids(batch)
+            return {"attribute": self.attr_head(e), "mode": self.mode_head(e), "direction": self.dir_head(e),
+                    "delta": self.delta_head(e), "target": self.target_head(e)}
 
     class InstructionEncoder(nn.Module):
         def __init__(self):
@@ -168,18 +258,9 @@ def build(config: dict):
             self.oov_max = float(hp["oov_max"])
             self.conf_min = float(hp["conf_min"])
             self.oov_conf_min = float(hp["oov_conf_min"])
-            self.embed = nn.Embedding(len(vocab), emb, padding_idx=0)
             self.buckets = buckets
-            if buckets:
-                self.sub_embed = nn.Embedding(buckets, emb, padding_idx=0)
-            self.lstm = nn.LSTM(emb, hidden, batch_first=True, bidirectional=True)
-            self.proj = nn.Linear(4 * hidden, dim)
-            self.attr_head = nn.Linear(dim, len(ATTRIBUTES) + 1)
-            self.mode_head = nn.Linear(dim, len(MODES))
-            self.dir_head = nn.Linear(dim, 2)
-            self.delta_head = nn.Linear(dim, 5)
-            self.target_head = nn.Linear(dim, 6)
-            self.dim = dim
+            self.members = nn.ModuleList(Member() for _ in range(members))
+            self.dim = dim * members  # E_T: the members' sentence embeddings, concatenated
 
         # --- tokens
         def ids(self, tokens: list[str]) -> list[int]:
@@ -210,24 +291,12 @@ def build(config: dict):
         # --- network
         def embed_ids(self, batch):
             """A `batch()` -> E_T (B, dim)."""
-            ids = batch["ids"]
-            mask = (ids != 0).unsqueeze(-1)
-            x = self.embed(ids)
-            if self.buckets:
-                sub = batch["sub"]
-                cnt = (sub != 0).sum(-1, keepdim=True).clamp_min(1)
-                x = x + self.sub_embed(sub).sum(2) / cnt
-            h, _ = self.lstm(x)
-            mean = (h * mask).sum(1) / mask.sum(1).clamp_min(1)
-            mx = h.masked_fill(~mask, -1e4).max(1).values
-            return torch.tanh(self.proj(torch.cat([mean, mx], dim=1)))
-
-        def heads(self, e):
-            return {"attribute": self.attr_head(e), "mode": self.mode_head(e), "direction": self.dir_head(e),
-                    "delta": self.delta_head(e), "target": self.target_head(e)}
+            return torch.cat([m.embed_ids(batch) for m in self.members], dim=1)
 
         def forward(self, batch):
-            return self.heads(self.embed_ids(batch))
+            """Head probabilities (softmax), averaged over the members."""
+            outs = [m(batch) for m in self.members]
+            return {k: torch.stack([torch.softmax(o[k], dim=1) for o in outs]).mean(0) for k in outs[0]}
 
         # --- public API
         def encode(self, texts):
@@ -268,7 +337,7 @@ def build(config: dict):
                 run_tokens.append(toks)
             if run:
                 with torch.no_grad():
-                    out = {k: torch.softmax(v, dim=1).numpy() for k, v in self(self.batch(run_tokens)).items()}
+                    out = {k: v.numpy() for k, v in self(self.batch(run_tokens)).items()}
                 for r, (i, has_unknown) in enumerate(run):
                     results[i] = self._decide(texts[i], {k: v[r] for k, v in out.items()}, has_unknown)
             return results
@@ -374,6 +443,20 @@ def reject_rates(model, n: int = 1000, seed: int = 777) -> dict:
 
 # ----------------------------------------------------------------------------- training
 
+#: training options (the defaults produced the shipped checkpoint; `fit` takes overrides)
+TRAIN_DEFAULTS = {
+    "steps": DEFAULT_STEPS, "batch": BATCH, "lr": LR, "neg_fraction": NEG_FRACTION,
+    "word_dropout": WORD_DROPOUT,   # positive tokens -> <unk>
+    "filler": 0.08,                 # per-gap chance of inserting a label-neutral filler word
+    "move_amount": 0.4,             # chance of moving a definite request's amount phrase to the start/end
+    "rotate": 0.15,                 # chance of swapping the two halves of a sentence ("B , A")
+    "shuffle": 0.3,                 # chance of a full random word order
+    "concat": 0.3,                  # chance of joining two sentences with the same label
+    "label_smoothing": 0.0,
+    "path_drop": 0.3,               # chance (each) of hiding the LSTM / the word-level path of a sentence
+}
+
+
 def _labels(ins) -> tuple[int, int, int, int, int]:
     """(attribute, mode, direction class, delta class, target class); -100 = not applicable."""
     mode = MODES.index(ins.mode)
@@ -390,97 +473,279 @@ def _drop(rng, tok: str, p: float, subwords: bool) -> int:
     return 0
 
 
-def train(ctx) -> None:
+def filler_words() -> list[str]:
+    """Label-neutral words for insertion: the instruction language's own noise (openers,
+    interjections, suffixes) and person words -- words that never decide an edit."""
+    from datasets.instructions.lexicon import INTERJECTIONS, PEOPLE, REQUEST_OPENERS, SUFFIXES
+
+    words: set[str] = set()
+    for s in (*INTERJECTIONS, *REQUEST_OPENERS, *SUFFIXES, *(p[0] + " " + p[1] for p in PEOPLE)):
+        words.update(t for t in tokenize(s) if is_word(t))
+    return sorted(words)
+
+
+class _Sampler:
+    """Labelled sentences from a list of templates, drawn like ``datasets.instructions.generate``
+    (attribute, then mode, then direction / target degree, then template), with the amount
+    phrase of a definite request marked so augmentation can move it."""
+
+    _BEG, _END = "qqamountbegqq", "qqamountendqq"
+
+    def __init__(self, pool):
+        from dataclasses import replace
+
+        self.groups: dict[int, dict[str, dict[int, list]]] = {}
+        for t in pool:
+            value = t.target if t.mode == "target" else t.direction
+            if t.mode == "definite":
+                t = replace(t, pattern=t.pattern.replace("{pre}", f"{self._BEG} {{pre}} {self._END}")
+                            .replace("{by}", f"{self._BEG} {{by}} {self._END}"))
+            self.groups.setdefault(t.attribute, {}).setdefault(t.mode, {}).setdefault(value, []).append(t)
+        self.attrs = sorted(self.groups)
+
+    def draw(self, rng):
+        """(tokens, amount span (start, end) or None, labels, group key, delta)."""
+        from datasets.instructions.generator import _choose_mode
+
+        attr = self.attrs[int(rng.integers(len(self.attrs)))]
+        modes = [m for m in MODES if m in self.groups[attr]]
+        mode = _choose_mode(rng, modes)
+        values = sorted(self.groups[attr][mode])
+        value = values[int(rng.integers(len(values)))]
+        delta = int(rng.integers(1, 6)) if mode == "definite" else None
+        return self.render(rng, (attr, mode, value), delta)
+
+    def render(self, rng, key, delta):
+        from types import SimpleNamespace
+
+        from datasets.instructions.generator import render
+
+        attr, mode, value = key
+        pool = self.groups[attr][mode][value]
+        t = pool[int(rng.integers(len(pool)))]
+        toks = tokenize(render(t, rng, delta))
+        span = None
+        if self._BEG in toks:
+            i, j = toks.index(self._BEG), toks.index(self._END)
+            toks = toks[:i] + toks[i + 1:j] + toks[j + 1:]
+            span = (i, j - 1)
+        ins = SimpleNamespace(attribute=attr, mode=mode, direction=value if mode != "target" else 0,
+                              delta=delta if mode == "definite" else (1 if mode == "indefinite" else 0),
+                              target=value if mode == "target" else None)
+        return toks, span, _labels(ins), key, delta
+
+
+def _augment(rng, sampler: _Sampler, sample, opts: dict, fillers: list[str]) -> list[str]:
+    """Label-preserving rewrites of one positive sentence (tokens)."""
+    toks, span, _lab, key, delta = sample
+    toks = list(toks)
+    if span is not None and rng.random() < opts["move_amount"]:
+        amount = toks[span[0]:span[1]]
+        rest = toks[:span[0]] + toks[span[1]:]
+        while rest and not is_word(rest[-1]):
+            rest = rest[:-1]
+        toks = amount + [","] + rest if rng.random() < 0.5 else rest + amount
+    if rng.random() < opts["concat"]:
+        other = sampler.render(rng, key, delta)[0]
+        sep = [[","], ["and"], ["."], [",", "and"]][int(rng.integers(4))]
+        toks = toks + sep + other if rng.random() < 0.5 else other + sep + toks
+    if len(toks) > 2 and rng.random() < opts["rotate"]:
+        k = int(rng.integers(1, len(toks)))
+        toks = toks[k:] + [","] + toks[:k]
+    if rng.random() < opts["shuffle"]:
+        toks = [toks[i] for i in rng.permutation(len(toks))]
+    if opts["filler"] > 0:
+        out = []
+        for t in toks + [None]:
+            if rng.random() < opts["filler"]:
+                out.append(fillers[int(rng.integers(len(fillers)))])
+            if t is not None:
+                out.append(t)
+        toks = out
+    return toks[:MAX_TOKENS]
+
+
+def _batch(rng, sampler, model, opts, fillers):
+    batch = int(opts["batch"])
+    n_neg = int(round(opts["neg_fraction"] * batch))
+    tokens, labels, drops = [], [], []
+    for _ in range(batch - n_neg):
+        sample = sampler.draw(rng)
+        toks = _augment(rng, sampler, sample, opts, fillers)
+        tokens.append(toks)
+        drops.append([_drop(rng, t, opts["word_dropout"], bool(model.buckets)) for t in toks])
+        labels.append(sample[2])
+    for _ in range(n_neg):
+        text, _kind = negative_sentence(rng)
+        toks = tokenize(text)
+        tokens.append(toks)
+        drops.append([_drop(rng, t, 0.15, bool(model.buckets)) for t in toks])
+        labels.append((REJECT, -100, -100, -100, -100))
+    return tokens, drops, labels
+
+
+def fit(config: dict, opts: dict, pool, seed: int, log=None, state: dict | None = None, save=None):
+    """Train a fresh encoder on sentences from the templates ``pool``; returns (model, optimizer).
+
+    state: resume state from ``save`` (model, opt, step). save(model, opt, step): called every 500 steps.
+    """
     import torch
 
-    from datasets.instructions import generate
-
-    torch.set_num_threads(1)
-    torch.manual_seed(ctx.seed)
-    quick = ctx.quick
-    steps = int(ctx.steps or (20 if quick else DEFAULT_STEPS))
-    vocab = build_vocab(ctx.seed, 2000 if quick else 30000)
-    config = dict(DEFAULT_HYPER)
-    config["subword_buckets"] = SUBWORD_BUCKETS
-    if quick:
-        config.update(emb=16, hidden=16, dim=16)
-    config["vocab"] = vocab
+    opts = {**TRAIN_DEFAULTS, **opts}
+    torch.manual_seed(seed)
     model = build(config)
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    opt = torch.optim.Adam(model.parameters(), lr=opts["lr"])
     step = 0
-    state = ctx.load_state()
-    if state is not None and state.get("vocab") == vocab and int(state.get("steps", -1)) == steps \
-            and {k: (state.get("hyper") or {}).get(k) for k in ARCH_KEYS} == {k: config[k] for k in ARCH_KEYS}:
+    if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step = int(state["step"])
-        ctx.prior_wall_s = float(state.get("wall_s", 0.0))
-        ctx.log(event="resume", step=step)
-    ctx.log(event="start", steps=steps, vocab=len(vocab), params=int(sum(p.numel() for p in model.parameters())))
-    ce = torch.nn.CrossEntropyLoss(ignore_index=-100)
+    for m in model.members:
+        m.path_drop = float(opts["path_drop"])
+    sampler, fillers = _Sampler(pool), filler_words()
+    ce = torch.nn.CrossEntropyLoss(ignore_index=-100, label_smoothing=float(opts["label_smoothing"]))
+    steps, lr0 = int(opts["steps"]), float(opts["lr"])
     t_log, acc_loss, n_acc = time.time(), 0.0, 0
     model.train()
     while step < steps:
-        rng = np.random.default_rng([ctx.seed, step, 0x1E])
-        n_neg = int(round(NEG_FRACTION * BATCH))
-        tokens, labels, drops = [], [], []
-        for _ in range(BATCH - n_neg):
-            ins = generate(rng, None, split="train")
-            toks = tokenize(ins.text)
-            tokens.append(toks)
-            drops.append([_drop(rng, t, WORD_DROPOUT, bool(model.buckets)) for t in toks])
-            labels.append(_labels(ins))
-        for _ in range(n_neg):
-            text, _kind = negative_sentence(rng)
-            toks = tokenize(text)
-            tokens.append(toks)
-            drops.append([_drop(rng, t, 0.15, bool(model.buckets)) for t in toks])
-            labels.append((REJECT, -100, -100, -100, -100))
-        lab = torch.tensor(labels)
-        out = model(model.batch(tokens, drops))
-        loss = (ce(out["attribute"], lab[:, 0]) + ce(out["mode"], lab[:, 1]) + ce(out["direction"], lab[:, 2])
-                + ce(out["delta"], lab[:, 3]) + ce(out["target"], lab[:, 4]))
-        lr = LR * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        loss = 0.0
+        for k, member in enumerate(model.members):  # independent members, each on its own batch
+            rng = np.random.default_rng([seed, step, 0x1E] + ([k] if k else []))
+            tokens, drops, labels = _batch(rng, sampler, model, opts, fillers)
+            lab = torch.tensor(labels)
+            out = member(model.batch(tokens, drops))
+            loss = loss + (ce(out["attribute"], lab[:, 0]) + ce(out["mode"], lab[:, 1])
+                           + ce(out["direction"], lab[:, 2]) + ce(out["delta"], lab[:, 3])
+                           + ce(out["target"], lab[:, 4]))
+        lr = lr0 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups:
             g["lr"] = lr
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        for member in model.members:
+            torch.nn.utils.clip_grad_norm_(member.parameters(), 5.0)
         opt.step()
         step += 1
-        acc_loss += loss.item()
+        acc_loss += loss.item() / len(model.members)
         n_acc += 1
-        if step % 100 == 0 or step == steps:
-            ctx.log(step=step, loss=round(acc_loss / n_acc, 4), lr=round(lr, 6),
-                    sent_per_s=round(n_acc * BATCH / (time.time() - t_log), 1), wall_s=round(ctx.wall_s(), 1))
+        if log and (step % 100 == 0 or step == steps):
+            log(step=step, loss=round(acc_loss / n_acc, 4), lr=round(lr, 6),
+                sent_per_s=round(n_acc * opts["batch"] / (time.time() - t_log), 1))
             t_log, acc_loss, n_acc = time.time(), 0.0, 0
-        if step % 500 == 0 or step == steps:
-            ctx.save_state({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "steps": steps,
-                            "vocab": vocab, "hyper": {k: config[k] for k in ARCH_KEYS}, "wall_s": ctx.wall_s()})
+        if save and (step % 500 == 0 or step == steps):
+            save(model, opt, step)
     model.eval()
-    # evaluate the weights as shipped (fp16-rounded)
+    return model, opt
+
+
+def as_shipped(model, config: dict):
+    """A copy of `model` with fp16-rounded weights, as the exported checkpoint will load."""
     ev = build(config)
     ev.load_state_dict({k: v.half().float() if v.is_floating_point() else v for k, v in model.state_dict().items()})
-    ev.eval()
+    return ev.eval()
+
+
+def pool_accuracy(model, pool, n: int = 2000, seed: int = 4242) -> dict:
+    """Exact / rejected / wrong rates on `n` sentences drawn from a template list (e.g. validation)."""
+    sampler = _Sampler(pool)
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for _ in range(n):
+        toks, _span, lab, _key, _delta = sampler.draw(rng)
+        texts.append(" ".join(toks))
+        labels.append(lab)
+    parsed = model.parse_many(texts)
+    exact, understood = [], []
+    for p, (attr, mode, d, delta, target) in zip(parsed, labels):
+        ok = p.understood and p.attribute == attr and p.mode == MODES[mode]
+        if ok and MODES[mode] == "target":
+            ok = p.target == target
+        elif ok:
+            ok = p.direction == (1 if d == 1 else -1) and p.delta == (delta + 1 if MODES[mode] == "definite" else 1)
+        exact.append(ok)
+        understood.append(p.understood)
+    exact, understood = np.array(exact), np.array(understood)
+    return {"accuracy": float(exact.mean()), "rejected": float((~understood).mean()),
+            "wrong": float((understood & ~exact).mean()), "n": n,
+            "errors": [(t, p.reason or f"{p.attribute_name} {p.mode} d={p.direction} D={p.delta} t={p.target}")
+                       for t, p, ok in zip(texts, parsed, exact) if not ok][:30]}
+
+
+def train(ctx) -> None:
+    import torch
+
+    from datasets.instructions.templates import templates
+
+    torch.set_num_threads(1)
+    quick = ctx.quick
+    opts = dict(TRAIN_DEFAULTS)
+    opts["steps"] = int(ctx.steps or (20 if quick else DEFAULT_STEPS))
+    steps = opts["steps"]
+    vocab = build_vocab(ctx.seed, 2000 if quick else 30000)
+    config = dict(DEFAULT_HYPER)
+    config["subword_buckets"] = SUBWORD_BUCKETS
+    if quick:
+        config.update(emb=16, hidden=16, dim=16, bow=16)
+    config["vocab"] = vocab
+    state = ctx.load_state()
+    if not (state is not None and state.get("vocab") == vocab and int(state.get("steps", -1)) == steps
+            and state.get("opts") == opts
+            and {k: (state.get("hyper") or {}).get(k) for k in ARCH_KEYS} == {k: config[k] for k in ARCH_KEYS}):
+        state = None
+    else:
+        ctx.prior_wall_s = float(state.get("wall_s", 0.0))
+        ctx.log(event="resume", step=int(state["step"]))
+    ctx.log(event="start", steps=steps, vocab=len(vocab), **{k: v for k, v in opts.items() if k != "steps"})
+
+    def save(model, opt, step):
+        ctx.save_state({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "steps": steps,
+                        "vocab": vocab, "hyper": {k: config[k] for k in ARCH_KEYS}, "opts": opts,
+                        "wall_s": ctx.wall_s()})
+
+    model, _opt = fit(config, opts, templates("train"), ctx.seed,
+                      log=lambda **kw: ctx.log(wall_s=round(ctx.wall_s(), 1), **kw), state=state, save=save)
+    ev = as_shipped(model, config)  # evaluate the weights as shipped (fp16-rounded)
     held = heldout_accuracy(ev, n=200 if quick else 3000)
     fresh = heldout_accuracy(ev, n=100 if quick else 2000, seed=54321, split="train")
     rej = reject_rates(ev, n=100 if quick else 2000)
     probes = ["make the sky bluer", "change her shoes", "", "mach ihn jünger", "asdf qwer zxcv"]
-    quality = {"heldout_exact_accuracy": round(held["accuracy"], 4), "heldout_rejected": round(held["rejected"], 4),
+    quality = {**VALIDATION_QUALITY,
+               "heldout_exact_accuracy": round(held["accuracy"], 4), "heldout_rejected": round(held["rejected"], 4),
                "heldout_wrong": round(held["wrong"], 4),
                "heldout_n": held["n"], "heldout_templates": "datasets.instructions templates('heldout')",
                "train_templates_fresh_exact_accuracy": round(fresh["accuracy"], 4),
                **{f"reject_rate_{k}": round(v, 4) for k, v in rej.items()},
                "probes_rejected": int(sum(not ev.parse(t).understood for t in probes)), "probes_n": len(probes),
                "vocab_size": len(vocab)}
-    ctx.log(event="eval", **{k: v for k, v in quality.items() if not isinstance(v, str)})
+    ctx.log(event="eval", **{k: v for k, v in quality.items() if not isinstance(v, (str, dict))})
     for text, why in held["errors"][:10]:
         ctx.log(event="heldout_error", text=text, got=why)
+    aug = ", ".join(f"{k} {opts[k]}" for k in ("word_dropout", "filler", "move_amount", "rotate", "shuffle",
+                                                 "concat", "label_smoothing"))
     path = ctx.export(config, model.state_dict(), quality, steps,
-                      data=f"sentences generated from the instruction language's TRAIN templates ({BATCH} per step, "
-                           f"{int(NEG_FRACTION * 100)}% generated negatives: other-domain requests, chit-chat, word "
-                           f"salad, hand-written non-English), word dropout {WORD_DROPOUT}")
+                      data=f"sentences generated from the instruction language's TRAIN templates ({opts['batch']} per "
+                           f"step, {int(opts['neg_fraction'] * 100)}% generated negatives: other-domain requests, "
+                           f"chit-chat, word salad, hand-written non-English); label-preserving augmentation: {aug}")
     ctx.log(event="exported", path=str(path))
+
+
+#: model selection on the validation split (train templates split by family, see
+#: datasets.instructions.templates.validation_split), copied into the card by `train`
+VALIDATION_QUALITY: dict = {
+    "validation_templates": "datasets.instructions.templates.validation_split() (train families only; "
+                            "trained on the rest, 3000 sentences)",
+    "validation_exact_accuracy": 0.6733, "validation_rejected": 0.2133, "validation_wrong": 0.1133,
+    "validation_candidates": {  # exact / wrong at conf_min 0.5 and 0.6 (one seed each unless noted)
+        "bilstm mean+max (previous), 1500 steps": "0.682/0.276, 0.658/0.224",
+        "+ attention pooling + augmentation + label smoothing 0.05": "0.631/0.131, 0.532/0.104",
+        "+ attention + word path (path dropout 0.3), no augmentation": "0.629/0.270, 0.610/0.225",
+        "+ attention + word path + moderate augmentation, 1500 steps": "0.700/0.202, 0.667/0.155",
+        "+ attention + word path + strong augmentation, 700 steps, seed 0 / 1": "0.690/0.199 and 0.743/0.152, "
+                                                                               "0.660/0.158 and 0.710/0.106",
+        "2-seed ensemble of the above (word path 256)": "0.731/0.104, 0.695/0.064",
+        "shipped config: 2 members, word path 128 (fit -> validation)": "0.709/0.150, 0.673/0.113",
+    },
+}
 
 
 def _build_checked(config: dict):

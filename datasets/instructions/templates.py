@@ -172,3 +172,53 @@ def counts() -> dict[tuple[str, str, str], int]:
         key = (ATTRIBUTES[t.attribute], t.mode, "heldout" if t.heldout else "train")
         table[key] = table.get(key, 0) + 1
     return table
+
+
+VALIDATION_FRACTION = 0.15
+
+
+@lru_cache(maxsize=4)
+def validation_split(fraction: float = VALIDATION_FRACTION) -> tuple[tuple[Template, ...], tuple[Template, ...]]:
+    """(fit, validation): the TRAIN templates split again by family, for model selection.
+
+    Built like the held-out split but only from the training families (the held-out split is
+    untouched): about ``fraction`` of the families of each (attribute, mode, direction) group
+    and of each attribute's target families, smallest salted hash first, are moved to
+    *validation* if every word they use still occurs in the remaining *fit* families and a
+    target degree keeps at least one fit family. A component tunes on (fit -> validation) and
+    trains its final model on all train templates; held-out templates stay untouched.
+    """
+    train = [t for t in all_templates() if not t.heldout]
+    fams: dict[str, list[Template]] = {}
+    for t in train:
+        fams.setdefault(t.family, []).append(t)
+    words = {f: set().union(*(_words(t.pattern) for t in ts)) for f, ts in fams.items()}
+    by_group: dict[tuple, list[str]] = {}
+    for f, ts in fams.items():
+        t = ts[0]
+        group = (t.attribute, t.mode, t.direction) if t.mode != "target" else (t.attribute, "target")
+        by_group.setdefault(group, []).append(f)
+
+    def covered(candidate: set[str]) -> bool:
+        fit_vocab: set[str] = set()
+        for f in fams:
+            if f not in candidate:
+                fit_vocab |= words[f]
+        return all(words[f] <= fit_vocab for f in candidate)
+
+    val: set[str] = set()
+    for members in by_group.values():
+        k = max(1, math.floor(fraction * len(members) + 0.5))
+        left: dict[tuple, int] = {}
+        for f in members:
+            left[fams[f][0].group] = left.get(fams[f][0].group, 0) + 1
+        for f in sorted(members, key=lambda m: _hash("validation:" + m)):
+            if k == 0:
+                break
+            key = fams[f][0].group
+            if left[key] <= 1 or not covered(val | {f}):
+                continue
+            val.add(f)
+            left[key] -= 1
+            k -= 1
+    return (tuple(t for t in train if t.family not in val), tuple(t for t in train if t.family in val))
