@@ -24,7 +24,7 @@ from .generator import Generator, normalize_config
 EMBEDDED_CONFIG = {"resolution": 64, "z_dim": 128, "w_dim": 128, "n_mlp": 4,
                    "channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 32}}
 TRAIN_DEFAULTS = {"batch": 16, "lr": 0.0025, "betas": (0.0, 0.99), "r1_gamma": 1.0, "d_reg_every": 16,
-                  "mixing": 0.9, "ema_kimg": 5.0, "ema_rampup": 0.05, "n_train": 30000, "steps": 4500,
+                  "mixing": 0.9, "ema_kimg": 5.0, "ema_rampup": 0.05, "n_train": 30000, "steps": 8000,
                   "d_channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 16},
                   "save_every_s": 240.0, "log_every": 50, "data_style": "photo"}
 QUICK_CONFIG = {"resolution": 16, "z_dim": 16, "w_dim": 16, "n_mlp": 2,
