@@ -28,8 +28,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from datasets.synthfaces import ATTRIBUTES, MAX_DEGREE
-from methods.face_nets import (Backbone, ResBlock, augment, cosine_lr, fit_size, param_count, set_threads,
-                               to_tensor)
+from methods.face_nets import (Backbone, ResBlock, augment, cosine_lr, fit_size, param_count, resume_training,
+                               set_threads, to_tensor)
 from methods.zoo import Component, TrainContext, load_model, register_component
 
 NAME = "attribute-predictor"
@@ -156,16 +156,7 @@ def train(ctx: TrainContext) -> None:
     torch.manual_seed(ctx.seed)
     model = build(config).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=base_lr, weight_decay=5e-4)
-    start = 0
-    state = ctx.load_state()
-    if state is not None and state.get("steps") == steps and state.get("seed") == ctx.seed:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        start = int(state["step"])
-        ctx.prior_wall_s = float(state["wall_s"])
-        ctx.log(event="resume", step=start, prior_wall_s=round(ctx.prior_wall_s, 1))
-    elif state is not None:
-        ctx.log(event="resume-skipped", msg="state is for another --steps/--seed; starting fresh")
+    start = resume_training(ctx, model, opt, steps)
     data = _data(ctx)
     ctx.log(event="start", params=param_count(model), steps=steps, batch=batch, n_train=len(data["train"]),
             n_art=len(data["art"]))

@@ -223,3 +223,19 @@ def verification_thresholds(pos: np.ndarray, neg: np.ndarray, far: float = 0.01)
     t_far = float(cands[j])
     return {"eer": eer, "threshold_eer": t_eer, "threshold_far1": t_far,
             "tar_at_far1": float(1 - frr[j]), "far_at_far1": float(far_[j])}
+
+
+def resume_training(ctx, model, opt, steps: int) -> int:
+    """Restore model/optimizer/wall time from `ctx`'s saved state if it was made with the same
+    --steps and --seed; returns the step to continue from (0 for a fresh start)."""
+    state = ctx.load_state()
+    if state is not None and state.get("steps") == steps and state.get("seed") == ctx.seed:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        start = int(state["step"])
+        ctx.prior_wall_s = float(state["wall_s"])
+        ctx.log(event="resume", step=start, prior_wall_s=round(ctx.prior_wall_s, 1))
+        return start
+    if state is not None:
+        ctx.log(event="resume-skipped", msg="state is for another --steps/--seed; starting fresh")
+    return 0

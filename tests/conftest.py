@@ -28,3 +28,14 @@ def bench_env(tmp_path):
     env["BENCH_PLUGINS"] = "bench_testkit"
     env["TESTKIT_LOG"] = str(tmp_path / "testkit.log")
     return env
+
+
+@pytest.fixture
+def one_thread():
+    """Run a test on one torch thread (the 2-core machine also runs other work), then restore."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

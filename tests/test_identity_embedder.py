@@ -13,12 +13,7 @@ from methods.face_nets import roc_auc, verification_thresholds
 from methods.zoo import TrainContext, load_model, save_checkpoint, weights_path
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,7 @@ from methods.stylegan2 import Generator
 from methods.stylegan2.train import EMBEDDED_CONFIG
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
