@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from datasets.synthfaces import ATTRIBUTES, MAX_DEGREE
 from methods.face_nets import (Backbone, ResBlock, augment, cosine_lr, fit_size, param_count, resume_training,
-                               set_threads, to_tensor)
+                               save_training, set_threads, to_tensor)
 from methods.zoo import Component, TrainContext, load_model, register_component
 
 NAME = "attribute-predictor"
@@ -196,8 +196,7 @@ def train(ctx: TrainContext) -> None:
                     wall_s=round(ctx.wall_s(), 1))
             t_log, run_loss, run_acc = time.time(), 0.0, 0.0
         if done % 200 == 0 or done == steps:
-            ctx.save_state({"model": model.state_dict(), "opt": opt.state_dict(), "step": done, "steps": steps,
-                            "seed": ctx.seed, "wall_s": ctx.wall_s()})
+            save_training(ctx, model, opt, done, steps)
     model.eval()
     quality = evaluate(model, data["test"], data["test_y"])
     quality.update(evaluate(model, data["test_art"], data["test_art_y"], prefix="art_"))

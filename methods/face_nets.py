@@ -225,6 +225,12 @@ def verification_thresholds(pos: np.ndarray, neg: np.ndarray, far: float = 0.01)
             "tar_at_far1": float(1 - frr[j]), "far_at_far1": float(far_[j])}
 
 
+def save_training(ctx, model, opt, step: int, steps: int) -> None:
+    """Save the resumable state `resume_training` reads back."""
+    ctx.save_state({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "steps": steps,
+                    "seed": ctx.seed, "wall_s": ctx.wall_s()})
+
+
 def resume_training(ctx, model, opt, steps: int) -> int:
     """Restore model/optimizer/wall time from `ctx`'s saved state if it was made with the same
     --steps and --seed; returns the step to continue from (0 for a fresh start)."""

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from bench.errors import UserError
 from datasets.synthfaces import ATTRIBUTES, MAX_DEGREE
 from methods.face_nets import (Backbone, augment, cosine_lr, fit_size, param_count, resume_training, roc_auc,
-                               set_threads, to_tensor, verification_thresholds)
+                               save_training, set_threads, to_tensor, verification_thresholds)
 from methods.zoo import Component, TrainContext, load_model, register_component
 
 NAME = "identity-embedder"
@@ -272,8 +272,7 @@ def train(ctx: TrainContext) -> None:
                     wall_s=round(ctx.wall_s(), 1))
             t_log, run_loss, run_acc = time.time(), 0.0, 0.0
         if done % 200 == 0 or done == steps:
-            ctx.save_state({"model": model.state_dict(), "opt": opt.state_dict(), "step": done, "steps": steps,
-                            "seed": ctx.seed, "wall_s": ctx.wall_s()})
+            save_training(ctx, model, opt, done, steps)
     model.eval()
     quality = evaluate(model, data["test"])
     quality["params"] = param_count(model)

@@ -17,12 +17,7 @@ from methods.zoo import TrainContext, load_model, weights_path  # noqa: E402
 SNRS = (-6.0, 0.0, 6.0, 12.0, 18.0)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _method(**kw):

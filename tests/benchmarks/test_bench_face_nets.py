@@ -14,12 +14,7 @@ from methods import identity_embedder as ie
 from methods.zoo import weights_path
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _model(mod, name):

@@ -4,7 +4,6 @@ Each round processes a batch of BATCH images; images/s = BATCH / mean time.
 """
 import numpy as np
 import pytest
-import torch
 
 from bench.metrics.features import feature_space
 from bench.metrics.perceptual import lpips_distance, lpips_model
@@ -19,12 +18,7 @@ def _images(size, seed):
     return np.clip(base + rng.normal(0, 20, (BATCH, size, size, 3)), 0, 255).astype(np.uint8)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("size", [64, 128])
