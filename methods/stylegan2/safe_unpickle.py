@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import collections
 import io
-import pickle
 
-import numpy as np
 import torch
 
 from bench.errors import UserError
+from bench.restricted_pickle import NUMPY_ALLOWED, RestrictedUnpickler, UnsafePickleError
 
-
-class UnsafePickleError(UserError):
-    """The pickle names a callable outside the tensor/network-state allow-list."""
+__all__ = ["EasyDictStub", "PersistentStub", "PlainModuleStub", "UnsafePickleError", "safe_load_pickle"]
 
 
 class PersistentStub:
@@ -84,36 +81,6 @@ def _load_storage_from_bytes(b):
     return torch.load(io.BytesIO(bytes(b)), weights_only=True, map_location="cpu")
 
 
-def _numpy_reconstruct():
-    try:
-        from numpy._core.multiarray import _reconstruct, scalar  # numpy >= 2
-    except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core.multiarray import _reconstruct, scalar
-    return _reconstruct, scalar
-
-
-_NP_RECONSTRUCT, _NP_SCALAR = _numpy_reconstruct()
-
-
-def _safe_np_dtype(*args):
-    dt = np.dtype(*args)
-    if dt.hasobject:
-        raise UnsafePickleError("refusing an object dtype in a network pickle")
-    return dt
-
-
-def _safe_np_reconstruct(subtype, shape, dtype):
-    if subtype is not np.ndarray:
-        raise UnsafePickleError(f"refusing to rebuild an array of type {subtype!r}")
-    return _NP_RECONSTRUCT(subtype, shape, dtype)
-
-
-def _safe_np_scalar(dtype, data=None):
-    if not isinstance(dtype, np.dtype) or dtype.hasobject:
-        raise UnsafePickleError("refusing a non-numeric numpy scalar in a network pickle")
-    return _NP_SCALAR(dtype, data) if data is not None else _NP_SCALAR(dtype)
-
-
 def _safe_codecs_encode(text, encoding="latin1"):
     if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
         raise UnsafePickleError("refusing _codecs.encode with unexpected arguments")
@@ -144,43 +111,28 @@ _ALLOWED = {
     ("torch_utils.persistence", "_reconstruct_persistent_obj"): _rebuild_persistent,
     ("dnnlib.util", "EasyDict"): EasyDictStub,
     ("dnnlib", "EasyDict"): EasyDictStub,
-    ("numpy", "dtype"): _safe_np_dtype,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy.core.multiarray", "_reconstruct"): _safe_np_reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _safe_np_reconstruct,
-    ("numpy.core.multiarray", "scalar"): _safe_np_scalar,
-    ("numpy._core.multiarray", "scalar"): _safe_np_scalar,
+    **NUMPY_ALLOWED,
     **_torch_rebuilders(),
 }
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, file, source: str):
-        super().__init__(file)
-        self._source = source
+_HINT = ("a StyleGAN network pickle needs only tensors and network state; this file would run other code "
+         "(nothing from it was executed). Use an official NVIDIA stylegan2-ada pickle or a rosinality .pt "
+         "checkpoint")
 
-    def find_class(self, module: str, name: str):
-        try:
-            return _ALLOWED[(module, name)]
-        except KeyError:
-            pass
-        # plain torch.nn module classes (e.g. torch.nn.modules.container.ModuleList) -> inert stub
-        if module.startswith("torch.nn.modules.") and name.isidentifier():
-            return type(name, (PlainModuleStub,), {})
-        raise UnsafePickleError(
-            f"{self._source}: refusing to load '{module}.{name}' - a StyleGAN network pickle needs only "
-            "tensors and network state; this file would run other code (nothing from it was executed). "
-            "Use an official NVIDIA stylegan2-ada pickle or a rosinality .pt checkpoint") from None
 
-    def persistent_load(self, pid):
-        raise UnsafePickleError(f"{self._source}: refusing persistent ids in a network pickle")
+def _plain_torch_module(module: str, name: str):
+    """Plain torch.nn module classes (e.g. torch.nn.modules.container.ModuleList) -> an inert stub."""
+    if module.startswith("torch.nn.modules.") and name.isidentifier():
+        return type(name, (PlainModuleStub,), {})
+    return None
 
 
 def safe_load_pickle(path) -> object:
     """Unpickle ``path`` with :class:`RestrictedUnpickler` (UserError on anything unsafe or broken)."""
     try:
         with open(path, "rb") as fh:
-            return RestrictedUnpickler(fh, str(path)).load()
+            return RestrictedUnpickler(fh, str(path), _ALLOWED, _HINT, extra=_plain_torch_module).load()
     except UserError:
         raise
     except FileNotFoundError:
