@@ -206,3 +206,26 @@ def test_report_small(tmp_path, monkeypatch):
 
     assert Image.open(tmp_path / "rep" / "samples.png").size == (8 * 32, 8 * 32)
     assert main([str(tmp_path / "r2"), "--ckpt", str(tmp_path / "nope.pt")]) == 2
+
+
+def test_report_scores_reconstructions_against_ground_truth(tmp_path, monkeypatch):
+    """A perfect 'inversion' (the targets themselves) must score exactly the predictor's own
+    accuracy on the originals: the reference is the renderer's degree, not P(original)."""
+    from types import SimpleNamespace
+
+    import methods.inversion as inversion
+    from methods.stylegan2.report import quality_figures
+    from methods.zoo import load_model
+
+    monkeypatch.setenv("EDITSC_CACHE", str(tmp_path / "cache"))
+    G = load_model("stylegan2")
+
+    def perfect(G, targets, batch_size, config):
+        return SimpleNamespace(images=inversion.to_tensor_images(targets),
+                               latents=torch.zeros(len(targets), G.w_dim))
+
+    monkeypatch.setattr(inversion, "invert_batched", perfect)
+    q = quality_figures(G, None, n_fd=16, n_inv=24, spaces=("w+",), log=lambda *a: None)
+    assert q["inversion_attr_exact"] == q["inversion_attr_reference_exact"] >= 0.9
+    assert q["inversion_attr_within1"] == 1.0
+    assert q["inversion_identity_same_rate"] == 1.0
