@@ -2,6 +2,8 @@
 shipped checkpoint's held-out accuracy and its refusals."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -63,8 +65,10 @@ def test_encode_shapes_and_determinism(enc):
     assert not np.allclose(e1[0], e1[1])
 
 
-#: (min exact, max wrong) on held-out templates that the shipped encoder must keep
-HELDOUT_GUARD = (0.50, 0.18)
+#: (min exact, max wrong) on held-out templates that the shipped encoder must keep. The shipped
+#: encoder (MiniLM word init) reaches ~0.73-0.74 exact / ~0.18-0.19 wrong; the one before it
+#: 0.55 / 0.14 - it answers far more often at the same precision (~79% of answers right).
+HELDOUT_GUARD = (0.68, 0.22)
 
 
 def _accuracy(enc, split, seed, n=500):
@@ -84,8 +88,9 @@ def test_shipped_encoder_fresh_train_template_sentences(enc):
 
 
 @pytest.mark.xfail(strict=True, reason="known gap (issue 4 open): trained on TRAIN templates only, the encoder "
-                   "parses HELD-OUT template families (new sentence structures from known words) exactly only ~55% "
-                   "of the time (31% rejected, 14% wrong); the 98% bar is not met. strict: passing means the gap "
+                   "parses HELD-OUT template families (new sentence structures from known words) exactly only ~73% "
+                   "of the time (8% rejected, 19% wrong); the 98% bar is not met (a fine-tuned MiniLM reaches "
+                   "~80% on validation). strict: passing means the gap "
                    "closed and this mark must go")
 def test_shipped_encoder_heldout_accuracy(enc):
     acc, _wrong = _accuracy(enc, "heldout", 20260101)
@@ -195,3 +200,37 @@ def test_optional_subword_features_build_and_run():
     out = model(b)
     assert out["attribute"].shape == (2, 6)
     assert ie.char_grams("smile", 64) == ie.char_grams("smile", 64)  # stable hashing
+
+
+def test_shipped_word_vectors_carry_lexical_knowledge():
+    """The MiniLM vectors put synonyms closer than unrelated attribute words (cosine)."""
+    f = np.load(Path(ie.__file__).parent / "weights" / ie.WORD_VECTORS)
+    words = f["words"].tolist()
+    v = f["vectors"].astype(np.float64)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+
+    def cos(a, b):
+        return float(v[words.index(a)] @ v[words.index(b)])
+
+    for word, synonym, other in [("grin", "smile", "beard"), ("older", "old", "glasses"),
+                                 ("fringe", "bangs", "smile"), ("chunky", "thick", "young"),
+                                 ("whiskers", "beard", "glasses")]:
+        assert cos(word, synonym) > cos(word, other), (word, synonym, other)
+    assert set(words) <= set(ie.build_vocab(0, 2000)) | set(ie.build_vocab(0, 30000))
+
+
+def test_pretrained_word_embeddings_projection():
+    vocab = ["<pad>", "<unk>", "smile", "grin", "beard", "notaword"]
+    torch.manual_seed(0)
+    emb, covered = ie.pretrained_word_embeddings(vocab, 16)
+    assert emb.shape == (6, 16) and covered == 3
+    assert torch.all(emb[0] == 0)
+    # the covered rows are the PCA projection: "grin" nearer "smile" than "beard", as in 384-d
+    c = torch.nn.functional.cosine_similarity
+    assert c(emb[3], emb[2], dim=0) > c(emb[3], emb[4], dim=0)
+
+
+def test_word_init_option_is_checked():
+    cfg = {"vocab": ["<pad>", "<unk>", "<num>", "smile"], "emb": 8, "hidden": 8, "dim": 8, "bow": 8, "members": 1}
+    with pytest.raises(ValueError, match="word_init"):
+        ie.fit(cfg, {"word_init": "glove", "steps": 1, "batch": 4}, [], 0)
