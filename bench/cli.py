@@ -116,8 +116,14 @@ def cmd_train(args) -> int:
 
 def cmd_zoo(args) -> int:
     from methods.zoo import COMPONENTS, load_components, read_card, weights_path
+    from methods.zoo_bench import benchmark_summary, file_on_cards, results_by_component, run_benchmarks
 
     load_components()
+    if args.bench or args.bench_json:
+        load = None if args.bench_json else os.getloadavg()[0]
+        bench_json = Path(args.bench_json) if args.bench_json else run_benchmarks(Path("runs") / "zoo-bench.json")
+        updated = file_on_cards(results_by_component(bench_json, load_avg=load))
+        print(f"benchmarks from {bench_json} filed on the cards of: {', '.join(updated) or 'none'}")
     for name in sorted(COMPONENTS):
         comp = COMPONENTS[name]
         path = weights_path(name)
@@ -125,12 +131,14 @@ def cmd_zoo(args) -> int:
         status = f"{path.stat().st_size / 1e6:.1f} MB" if path.exists() else "not shipped"
         print(f"{name:<22} {status:<12} {comp.summary}")
         if card:
-            q = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                          for k, v in card.get("quality", {}).items())
+            q = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}=(see card)" if isinstance(v, (dict, list))
+                          else f"{k}={v}" for k, v in card.get("quality", {}).items())
             print(f"{'':<22} steps={card.get('steps')} wall={card.get('wall_time_s')}s device={card.get('device')} "
                   f"seed={card.get('seed')}")
             if q:
                 print(f"{'':<22} {q}")
+            if card.get("benchmarks"):
+                print(f"{'':<22} bench ({card['benchmarks']['machine'].get('cpu')}, 1 thread): {benchmark_summary(card)}")
         else:
             print(f"{'':<22} make it with 'bench train {name}'")
     return 0
@@ -172,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser("zoo", help="list the shipped trained models with their cards")
+    s.add_argument("--bench", action="store_true",
+                   help="first run the zoo's CPU benchmarks (tests/benchmarks, a few minutes) and file the timings "
+                        "on the cards")
+    s.add_argument("--bench-json", default=None, metavar="PATH",
+                   help="file the timings of an existing pytest-benchmark JSON on the cards (no rerun)")
     s.set_defaults(fn=cmd_zoo)
 
     s = sub.add_parser("report", help="figures and tables from the results database")

@@ -27,6 +27,7 @@ def _images(n, size=64):
     return np.random.default_rng(0).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
 
 
+@pytest.mark.zoo_component("attribute-predictor")
 @pytest.mark.parametrize("batch", [1, 64])
 def test_bench_attribute_predictor(benchmark, batch):
     model = _model(ap, ap.NAME)
@@ -36,6 +37,7 @@ def test_bench_attribute_predictor(benchmark, batch):
     benchmark.extra_info["images_per_s"] = batch / benchmark.stats.stats.mean
 
 
+@pytest.mark.zoo_component("identity-embedder")
 @pytest.mark.parametrize("batch", [1, 64])
 def test_bench_identity_embedder(benchmark, batch):
     model = _model(ie, ie.NAME)
@@ -45,6 +47,7 @@ def test_bench_identity_embedder(benchmark, batch):
     benchmark.extra_info["images_per_s"] = batch / benchmark.stats.stats.mean
 
 
+@pytest.mark.zoo_component("attribute-predictor")
 def test_bench_expected_degrees_backward_64(benchmark):
     """Editing-loss use: expected degrees of 64 images and the gradient back to the pixels."""
     model = _model(ap, ap.NAME)

@@ -13,7 +13,7 @@ from methods.stylegan2 import Generator
 from methods.stylegan2.train import EMBEDDED_CONFIG
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.zoo_component("stylegan2")]
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ def sentences():
     return [generate(rng, None, split="heldout").text for _ in range(256)]
 
 
+@pytest.mark.zoo_component("instruction-encoder")
 def test_bench_instruction_encoder_parse_256(benchmark, sentences):
     from methods.instruction_encoder import load_encoder
 
@@ -26,6 +27,7 @@ def test_bench_instruction_encoder_parse_256(benchmark, sentences):
     assert len(out) == len(sentences)
 
 
+@pytest.mark.zoo_component("instruction-encoder")
 def test_bench_instruction_encoder_encode_1(benchmark):
     from methods.instruction_encoder import load_encoder
 
@@ -41,6 +43,7 @@ def codec():
     return load_codec()
 
 
+@pytest.mark.zoo_component("deepsc")
 @pytest.mark.parametrize("batch", [1, 16])
 def test_bench_deepsc_encode(benchmark, codec, batch):
     x = torch.rand(batch, 3, 64, 64)
@@ -54,6 +57,7 @@ def test_bench_deepsc_encode(benchmark, codec, batch):
     assert z.shape == (batch, 1024)
 
 
+@pytest.mark.zoo_component("deepsc")
 @pytest.mark.parametrize("batch", [1, 16])
 def test_bench_deepsc_decode(benchmark, codec, batch):
     z = torch.randn(batch, 1024) * 0.7
