@@ -146,6 +146,26 @@ def test_resume_continues_from_state(quick_ckpt):
     assert [x["step"] for x in lines if "d_loss" in x][-2:] == [4, 5]
 
 
+def test_rerun_at_the_final_step_exports_without_training(quick_ckpt, tmp_path):
+    """Stopping a long run after a save and rerunning with --steps <saved step> ships that state."""
+    import json
+    import shutil
+
+    import methods.stylegan2.component  # noqa: F401
+    from methods.zoo import TrainContext, component
+
+    work = tmp_path / "work"
+    shutil.copytree(quick_ckpt / "work", work)
+    saved = int(torch.load(work / "last.pt", weights_only=True)["step"])
+    ctx = TrainContext(name="stylegan2", seed=0, device="cpu", steps=saved, work_dir=work, out=tmp_path / "out",
+                       quick=True)
+    component("stylegan2").train(ctx)
+    card = json.loads((tmp_path / "out" / "stylegan2.json").read_text())
+    assert card["steps"] == saved and "final_d_loss" not in card["quality"]
+    lines = [json.loads(x) for x in (work / "log.jsonl").read_text().splitlines()]
+    assert lines[-1]["event"] == "exported" and lines[-1]["step"] == saved
+
+
 def test_bad_zoo_checkpoints(quick_ckpt, tmp_path):
     from methods.stylegan2 import load_generator
     from methods.zoo import load_model, save_checkpoint

@@ -24,7 +24,7 @@ from .generator import Generator, normalize_config
 EMBEDDED_CONFIG = {"resolution": 64, "z_dim": 128, "w_dim": 128, "n_mlp": 4,
                    "channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 32}}
 TRAIN_DEFAULTS = {"batch": 16, "lr": 0.0025, "betas": (0.0, 0.99), "r1_gamma": 1.0, "d_reg_every": 16,
-                  "mixing": 0.9, "ema_kimg": 5.0, "ema_rampup": 0.05, "n_train": 30000, "steps": 8000,
+                  "mixing": 0.9, "ema_kimg": 5.0, "ema_rampup": 0.05, "n_train": 30000, "steps": 24045,
                   "d_channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 16},
                   "save_every_s": 240.0, "log_every": 50, "data_style": "photo"}
 QUICK_CONFIG = {"resolution": 16, "z_dim": 16, "w_dim": 16, "n_mlp": 2,
@@ -134,6 +134,7 @@ def train(ctx) -> None:
     ctx.log(event="start", step=step, steps=steps, batch=batch, n_train=n, device=str(device),
             g_params=sum(p.numel() for p in G.parameters()), d_params=sum(p.numel() for p in D.parameters()),
             threads=torch.get_num_threads())
+    last: dict = {}
     last_save, t_log, stats = time.time(), time.time(), {"d": 0.0, "g": 0.0, "r1": 0.0, "rp": 0.0, "fp": 0.0, "k": 0}
     while step < steps:
         idx = torch.randint(0, n, (batch,), generator=gen)
@@ -168,7 +169,8 @@ def train(ctx) -> None:
         step += 1
         ema_nimg = min(tcfg["ema_kimg"] * 1000, step * batch * tcfg["ema_rampup"])
         ema_update(g_ema, G, 0.5 ** (batch / max(ema_nimg, 1e-8)))
-        stats["d"] += d_loss.item(); stats["g"] += g_loss.item(); stats["k"] += 1
+        last = {"d": d_loss.item(), "g": g_loss.item()}
+        stats["d"] += last["d"]; stats["g"] += last["g"]; stats["k"] += 1
         stats["rp"] += real_pred.mean().item(); stats["fp"] += fake_pred.mean().item()
         if step % tcfg["log_every"] == 0 or step == steps:
             k = max(stats["k"], 1)
@@ -184,7 +186,8 @@ def train(ctx) -> None:
 
     with torch.no_grad():
         g_ema.w_avg.copy_(g_ema.mean_latent(10000 if not ctx.quick else 64, seed=ctx.seed)[0])
-    quality = {"final_d_loss": round(d_loss.item(), 4), "final_g_loss": round(g_loss.item(), 4)}
+    # a rerun that resumes at the final step exports without training: no last losses then
+    quality = {"final_d_loss": round(last["d"], 4), "final_g_loss": round(last["g"], 4)} if last else {}
     if not ctx.quick:
         try:
             from .report import quality_figures
