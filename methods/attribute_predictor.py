@@ -20,7 +20,6 @@ editing loss of eq. (11) is ``cross_entropy(logits[:, i], target_degree)``.
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import torch
@@ -29,7 +28,7 @@ import torch.nn.functional as F
 
 from datasets.synthfaces import ATTRIBUTES, MAX_DEGREE
 from methods.face_nets import (Backbone, ResBlock, augment, cosine_lr, fit_size, param_count, resume_training,
-                               save_training, set_threads, to_tensor)
+                               TrainProgress, set_threads, to_tensor)
 from methods.zoo import Component, TrainContext, load_model, register_component
 
 NAME = "attribute-predictor"
@@ -164,7 +163,7 @@ def train(ctx: TrainContext) -> None:
     # Smiling is the subtlest attribute: its loss counts double
     attr_w = torch.tensor([1.0, 1.0, 1.0, 2.0, 1.0], device=dev)
     model.train()
-    t_log, run_loss, run_acc = time.time(), 0.0, 0.0
+    progress = TrainProgress(ctx, model, opt, start, steps, "train_acc")
     for step in range(start, steps):
         rng = np.random.default_rng([ctx.seed, step, 0xA77])
         torch.manual_seed(ctx.seed * 1_000_003 + step)
@@ -186,17 +185,7 @@ def train(ctx: TrainContext) -> None:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        run_loss += float(loss.detach())
-        run_acc += float((logits.argmax(-1) == y).float().mean())
-        done = step + 1
-        if done % 50 == 0 or done == steps:
-            k = 50 if done % 50 == 0 else (done - start) % 50 or 1
-            ctx.log(step=done, loss=round(run_loss / k, 4), train_acc=round(run_acc / k, 4),
-                    lr=round(opt.param_groups[0]["lr"], 6), s_per_step=round((time.time() - t_log) / k, 3),
-                    wall_s=round(ctx.wall_s(), 1))
-            t_log, run_loss, run_acc = time.time(), 0.0, 0.0
-        if done % 200 == 0 or done == steps:
-            save_training(ctx, model, opt, done, steps)
+        progress.update(step + 1, loss.detach(), (logits.argmax(-1) == y).float().mean())
     model.eval()
     quality = evaluate(model, data["test"], data["test_y"])
     quality.update(evaluate(model, data["test_art"], data["test_art_y"], prefix="art_"))

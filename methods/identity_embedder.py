@@ -25,7 +25,6 @@ The identity loss of eq. (12) is then ``1 - E.cosine(E(original), E(edited)).mea
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,7 @@ import torch.nn.functional as F
 from bench.errors import UserError
 from datasets.synthfaces import ATTRIBUTES, MAX_DEGREE
 from methods.face_nets import (Backbone, augment, cosine_lr, fit_size, param_count, resume_training, roc_auc,
-                               save_training, set_threads, to_tensor, verification_thresholds)
+                               TrainProgress, set_threads, to_tensor, verification_thresholds)
 from methods.zoo import Component, TrainContext, load_model, register_component
 
 NAME = "identity-embedder"
@@ -241,7 +240,7 @@ def train(ctx: TrainContext) -> None:
     ctx.log(event="start", params=param_count(model), steps=steps, ids_per_batch=n_ids, n_identities=n_train,
             variants=k)
     model.train()
-    t_log, run_loss, run_acc = time.time(), 0.0, 0.0
+    progress = TrainProgress(ctx, model, opt, start, steps, "top1")
     for step in range(start, steps):
         rng = np.random.default_rng([ctx.seed, step, 0x1DE])
         torch.manual_seed(ctx.seed * 1_000_003 + step)
@@ -262,17 +261,8 @@ def train(ctx: TrainContext) -> None:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        run_loss += float(loss.detach())
-        run_acc += float(((za @ zb.T).argmax(1) == torch.arange(n_ids, device=dev)).float().mean())
-        done = step + 1
-        if done % 50 == 0 or done == steps:
-            kk = 50 if done % 50 == 0 else (done - start) % 50 or 1
-            ctx.log(step=done, loss=round(run_loss / kk, 4), top1=round(run_acc / kk, 4),
-                    lr=round(opt.param_groups[0]["lr"], 6), s_per_step=round((time.time() - t_log) / kk, 3),
-                    wall_s=round(ctx.wall_s(), 1))
-            t_log, run_loss, run_acc = time.time(), 0.0, 0.0
-        if done % 200 == 0 or done == steps:
-            save_training(ctx, model, opt, done, steps)
+        progress.update(step + 1, loss.detach(),
+                        ((za @ zb.T).argmax(1) == torch.arange(n_ids, device=dev)).float().mean())
     model.eval()
     quality = evaluate(model, data["test"])
     quality["params"] = param_count(model)

@@ -229,3 +229,23 @@ def test_arcface_refuses_bad_files(tmp_path):
     _fabricate(tmp_path / "e.pth", drop=tuple(k for k in _talk2edit_arcface_keys() if "num_batches" in k),
                cheap=True)
     load_arcface(tmp_path / "e.pth")
+
+
+def test_train_progress_logs_means_and_saves_on_schedule():
+    """Both face-net trainers log running means every 50 steps and at the end, and save every
+    200 steps and at the end (a resumed run counts its partial window from its start)."""
+    from types import SimpleNamespace
+
+    from methods.face_nets import TrainProgress
+
+    logs, saves = [], []
+    ctx = SimpleNamespace(log=lambda **kw: logs.append(kw), wall_s=lambda: 1.0,
+                          save_state=lambda state: saves.append(state["step"]), seed=0)
+    model = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    progress = TrainProgress(ctx, model, opt, start=180, steps=230, acc_name="top1")
+    for done in range(181, 231):
+        progress.update(done, loss=float(done), acc=1.0 if done % 2 else 0.0)
+    assert [x["step"] for x in logs] == [200, 230]
+    assert logs[1]["lr"] == 0.5 and "s_per_step" in logs[1]
+    assert saves == [200, 230]
