@@ -163,7 +163,7 @@ def train(ctx: TrainContext) -> None:
     # Smiling is the subtlest attribute: its loss counts double
     attr_w = torch.tensor([1.0, 1.0, 1.0, 2.0, 1.0], device=dev)
     model.train()
-    progress = TrainProgress(ctx, model, opt, start, steps, "train_acc")
+    progress = TrainProgress(ctx, model, opt, steps, "train_acc")
     for step in range(start, steps):
         rng = np.random.default_rng([ctx.seed, step, 0xA77])
         torch.manual_seed(ctx.seed * 1_000_003 + step)

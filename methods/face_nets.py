@@ -253,20 +253,21 @@ class TrainProgress:
     accuracy figure (logged as ``acc_name``), logged every 50 steps and at the last step, and
     the resumable state saved (``save_training``) every 200 steps and at the last step."""
 
-    def __init__(self, ctx, model, opt, start: int, steps: int, acc_name: str):
+    def __init__(self, ctx, model, opt, steps: int, acc_name: str):
         self.ctx, self.model, self.opt = ctx, model, opt
-        self.start, self.steps, self.acc_name = start, steps, acc_name
-        self.t_log, self.loss, self.acc = time.time(), 0.0, 0.0
+        self.steps, self.acc_name = steps, acc_name
+        self.t_log, self.loss, self.acc, self.n = time.time(), 0.0, 0.0, 0
 
     def update(self, done: int, loss: float, acc: float) -> None:
         """After step `done` (1-based) with this step's loss and accuracy."""
         self.loss += float(loss)
         self.acc += float(acc)
+        self.n += 1
         if done % 50 == 0 or done == self.steps:
-            k = 50 if done % 50 == 0 else (done - self.start) % 50 or 1
+            k = self.n  # steps since the last log (fewer than 50 after a resume or at the end)
             self.ctx.log(step=done, loss=round(self.loss / k, 4), **{self.acc_name: round(self.acc / k, 4)},
                          lr=round(self.opt.param_groups[0]["lr"], 6),
                          s_per_step=round((time.time() - self.t_log) / k, 3), wall_s=round(self.ctx.wall_s(), 1))
-            self.t_log, self.loss, self.acc = time.time(), 0.0, 0.0
+            self.t_log, self.loss, self.acc, self.n = time.time(), 0.0, 0.0, 0
         if done % 200 == 0 or done == self.steps:
             save_training(self.ctx, self.model, self.opt, done, self.steps)

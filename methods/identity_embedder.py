@@ -240,7 +240,7 @@ def train(ctx: TrainContext) -> None:
     ctx.log(event="start", params=param_count(model), steps=steps, ids_per_batch=n_ids, n_identities=n_train,
             variants=k)
     model.train()
-    progress = TrainProgress(ctx, model, opt, start, steps, "top1")
+    progress = TrainProgress(ctx, model, opt, steps, "top1")
     for step in range(start, steps):
         rng = np.random.default_rng([ctx.seed, step, 0x1DE])
         torch.manual_seed(ctx.seed * 1_000_003 + step)

@@ -243,9 +243,10 @@ def test_train_progress_logs_means_and_saves_on_schedule():
                           save_state=lambda state: saves.append(state["step"]), seed=0)
     model = torch.nn.Linear(2, 2)
     opt = torch.optim.SGD(model.parameters(), lr=0.5)
-    progress = TrainProgress(ctx, model, opt, start=180, steps=230, acc_name="top1")
+    progress = TrainProgress(ctx, model, opt, steps=230, acc_name="top1")  # resumed at step 180
     for done in range(181, 231):
         progress.update(done, loss=float(done), acc=1.0 if done % 2 else 0.0)
     assert [x["step"] for x in logs] == [200, 230]
-    assert logs[1]["lr"] == 0.5 and "s_per_step" in logs[1]
+    assert logs[0]["loss"] == np.mean(np.arange(181, 201)) and logs[0]["top1"] == 0.5  # 20 steps since start
+    assert logs[1]["loss"] == np.mean(np.arange(201, 231)) and logs[1]["lr"] == 0.5 and "s_per_step" in logs[1]
     assert saves == [200, 230]
