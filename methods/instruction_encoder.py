@@ -58,6 +58,7 @@ import math
 import time
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -468,13 +469,12 @@ TRAIN_DEFAULTS = {
 WORD_VECTORS = "word_vectors_minilm.npz"
 
 
-def pretrained_word_embeddings(vocab: list[str], dim: int) -> tuple["object", int]:
-    """(len(vocab), dim) float tensor: the MiniLM vectors of WORD_VECTORS, centred and projected
-    on their top `dim` principal axes, scaled to unit std (nn.Embedding's N(0, 1) scale); rows of
-    words without a vector are N(0, 1) (seeded by the caller). Returns (tensor, words covered)."""
+@lru_cache(maxsize=4)
+def _word_vector_projection(dim: int) -> tuple[dict, np.ndarray]:
+    """({word: row}, (V, dim) array): WORD_VECTORS centred, projected on their top `dim`
+    principal axes and scaled to unit std (read and decomposed once per width)."""
     from pathlib import Path
 
-    torch = _torch()
     path = Path(__file__).parent / "weights" / WORD_VECTORS
     if not path.exists():
         from bench.errors import UserError
@@ -486,8 +486,15 @@ def pretrained_word_embeddings(vocab: list[str], dim: int) -> tuple["object", in
     vecs = vecs - vecs.mean(0)
     _u, _s, vt = np.linalg.svd(vecs, full_matrices=False)
     proj = vecs @ vt[:dim].T
-    proj = proj / proj.std()
-    row = {w: i for i, w in enumerate(words)}
+    return {w: i for i, w in enumerate(words)}, proj / proj.std()
+
+
+def pretrained_word_embeddings(vocab: list[str], dim: int) -> tuple["object", int]:
+    """(len(vocab), dim) float tensor: the MiniLM vectors of WORD_VECTORS, centred and projected
+    on their top `dim` principal axes, scaled to unit std (nn.Embedding's N(0, 1) scale); rows of
+    words without a vector are N(0, 1) (seeded by the caller). Returns (tensor, words covered)."""
+    torch = _torch()
+    row, proj = _word_vector_projection(dim)
     out = torch.randn(len(vocab), dim)
     out[0] = 0.0  # <pad>
     covered = 0
