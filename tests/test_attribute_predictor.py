@@ -8,7 +8,7 @@ import torch
 
 from bench.errors import UserError
 from datasets.synthfaces import ATTRIBUTES, render, sample_attributes, split_identity
-from methods import attribute_predictor as ap
+from methods.nets import attribute_predictor as ap
 from methods.zoo import TrainContext, load_model, save_checkpoint, weights_path
 
 

@@ -1,4 +1,4 @@
-"""The DeepSC image codec (methods/deepsc.py) and its registered method (methods/deepsc_method.py)."""
+"""The DeepSC image codec (methods/nets/deepsc.py) and its registered method (methods/schemes/deepsc.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 from bench.cbr import cbr_paper  # noqa: E402
 from bench.errors import UserError  # noqa: E402
 from channels.analog import AWGN  # noqa: E402
-from methods import deepsc  # noqa: E402
+from methods.nets import deepsc  # noqa: E402
 from methods.zoo import TrainContext, load_model, weights_path  # noqa: E402
 
 SNRS = (-6.0, 0.0, 6.0, 12.0, 18.0)
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _method(**kw):
-    from methods.deepsc_method import DeepSC
+    from methods.schemes.deepsc import DeepSC
 
     return DeepSC(**kw)
 
@@ -168,7 +168,7 @@ def test_shipped_codec_quality_through_method(fresh_test_images):
 
 
 def test_runner_sweep(tmp_path):
-    import methods.deepsc_method  # noqa: F401  (registers "deepsc")
+    import methods.schemes.deepsc  # noqa: F401  (registers "deepsc")
     from bench.runner import SweepConfig, run_sweep
 
     cfg = SweepConfig(methods=["deepsc"], dataset="synthfaces", snrs=[0.0, 18.0], n=2, out=tmp_path,

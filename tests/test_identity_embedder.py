@@ -8,8 +8,8 @@ import torch
 
 from bench.errors import UserError
 from datasets.synthfaces import edited_target, render, sample_attributes, split_identity
-from methods import identity_embedder as ie
-from methods.face_nets import roc_auc, verification_thresholds
+from methods.nets import identity_embedder as ie
+from methods.nets.face_nets import roc_auc, verification_thresholds
 from methods.zoo import TrainContext, load_model, save_checkpoint, weights_path
 
 
@@ -135,7 +135,7 @@ def test_missing_truncated_and_foreign_checkpoints(quick_run, tmp_path):
 
 def _talk2edit_arcface_keys(use_se=False):
     """Key names / shapes of Talk2Edit's resnet_face18 state dict, written out from its layout
-    (independently of methods.arcface): stem, 4 stages x 2 IR blocks, bn4/fc5/bn5 head."""
+    (independently of methods.nets.arcface): stem, 4 stages x 2 IR blocks, bn4/fc5/bn5 head."""
     def bn(prefix, c):
         return {f"{prefix}.weight": (c,), f"{prefix}.bias": (c,), f"{prefix}.running_mean": (c,),
                 f"{prefix}.running_var": (c,), f"{prefix}.num_batches_tracked": ()}
@@ -191,7 +191,7 @@ def _fabricate(path, use_se=False, prefix="module.", drop=(), reshape=(), cheap=
 
 @pytest.mark.parametrize("use_se", [False, True])
 def test_arcface_loads_every_tensor(tmp_path, use_se):
-    from methods.arcface import load_arcface
+    from methods.nets.arcface import load_arcface
 
     state = _fabricate(tmp_path / "arc.pth", use_se=use_se)
     net = load_arcface(tmp_path / "arc.pth")
@@ -204,7 +204,7 @@ def test_arcface_loads_every_tensor(tmp_path, use_se):
 
 
 def test_arcface_refuses_bad_files(tmp_path):
-    from methods.arcface import load_arcface
+    from methods.nets.arcface import load_arcface
 
     with pytest.raises(UserError, match="not found"):
         load_arcface(tmp_path / "missing.pth")
@@ -236,7 +236,7 @@ def test_train_progress_logs_means_and_saves_on_schedule():
     200 steps and at the end (a resumed run counts its partial window from its start)."""
     from types import SimpleNamespace
 
-    from methods.face_nets import TrainProgress
+    from methods.nets.face_nets import TrainProgress
 
     logs, saves = [], []
     ctx = SimpleNamespace(log=lambda **kw: logs.append(kw), wall_s=lambda: 1.0,

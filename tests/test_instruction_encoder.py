@@ -1,4 +1,4 @@
-"""The instruction encoder (methods/instruction_encoder.py): tokenizer, training plumbing, the
+"""The instruction encoder (methods/nets/instruction_encoder.py): tokenizer, training plumbing, the
 shipped checkpoint's held-out accuracy and its refusals."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from bench.errors import UserError  # noqa: E402
-from methods import instruction_encoder as ie  # noqa: E402
-from methods.text_vocab import negative_sentence, tokenize  # noqa: E402
+from methods.nets import instruction_encoder as ie  # noqa: E402
+from methods.nets.text_vocab import negative_sentence, tokenize  # noqa: E402
 from methods.zoo import TrainContext, load_model  # noqa: E402
 
 
@@ -43,8 +43,9 @@ def test_quick_training_exports_and_loads(tmp_path):
 
 
 def test_checkpoint_is_plain_data_with_vocab():
-    blob = torch.load(ie.__file__.replace("instruction_encoder.py", "weights/instruction-encoder.pt"),
-                      weights_only=True)
+    from methods.zoo import weights_path
+
+    blob = torch.load(weights_path("instruction-encoder"), weights_only=True)
     assert isinstance(blob["config"]["vocab"], list) and all(isinstance(w, str) for w in blob["config"]["vocab"])
 
 
@@ -204,7 +205,7 @@ def test_optional_subword_features_build_and_run():
 
 def test_shipped_word_vectors_carry_lexical_knowledge():
     """The MiniLM vectors put synonyms closer than unrelated attribute words (cosine)."""
-    f = np.load(Path(ie.__file__).parent / "weights" / ie.WORD_VECTORS)
+    f = np.load(Path(ie.__file__).resolve().parents[1] / "weights" / ie.WORD_VECTORS)
     words = f["words"].tolist()
     v = f["vectors"].astype(np.float64)
     v /= np.linalg.norm(v, axis=1, keepdims=True)

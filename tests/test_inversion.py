@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from bench.errors import UserError
-from methods.inversion import InversionConfig, LPIPSToTarget, invert, invert_batched, to_tensor_images, to_uint8
-from methods.stylegan2 import Generator
+from methods.editing.inversion import InversionConfig, LPIPSToTarget, invert, invert_batched, to_tensor_images, to_uint8
+from methods.nets.stylegan2 import Generator
 
 torch.set_num_threads(1)
 TINY = {"resolution": 32, "z_dim": 16, "w_dim": 16, "n_mlp": 2, "channels": {4: 16, 8: 16, 16: 8, 32: 8}}

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from channels import jpeg
+from channels.source_coding import jpeg
 from synthetic_images import natural_image
 
 

@@ -4,10 +4,10 @@ import pytest
 
 from bench.errors import UserError
 from bench.registry import METHODS
-from channels import jpeg
+from channels.source_coding import jpeg
 from channels.analog import AWGN, Rayleigh
 from datasets.base import Item
-from methods.jpeg_ldpc import JpegLdpc
+from methods.schemes.jpeg_ldpc import JpegLdpc
 from synthetic_images import natural_image
 
 

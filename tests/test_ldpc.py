@@ -8,9 +8,9 @@ from scipy.stats import norm
 
 from channels.analog import AWGN, Rayleigh
 from channels.base import Received
-from channels.digital_link import DigitalLink
-from channels.ldpc import DEFAULT_N, LDPCCode
-from channels.qam import qam4_llr, qam4_map
+from channels.channel_coding.digital_link import DigitalLink
+from channels.channel_coding.ldpc import DEFAULT_N, LDPCCode
+from channels.channel_coding.qam import qam4_llr, qam4_map
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from scipy.stats import norm
 
 from channels.analog import AWGN, Rayleigh
 from channels.base import noise_variance
-from channels.qam import qam4_hard, qam4_llr, qam4_map
+from channels.channel_coding.qam import qam4_hard, qam4_llr, qam4_map
 
 ALL_PAIRS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.int64)
 CONSTELLATION = qam4_map(ALL_PAIRS.ravel())

@@ -55,6 +55,6 @@ def test_extra_hook_resolves_only_what_it_returns():
 
 def test_both_loaders_raise_the_one_error_class():
     from bench.metrics import safe_pickle
-    from methods.stylegan2 import safe_unpickle
+    from methods.nets.stylegan2 import safe_unpickle
 
     assert safe_pickle.UnsafePickleError is safe_unpickle.UnsafePickleError is UnsafePickleError

@@ -97,7 +97,7 @@ def test_unknown_names_suggest_closest(tmp_path, registries):
 
 
 def test_power_violation_is_reported_not_transmitted(tmp_path, registries):
-    from methods.uncoded import Uncoded
+    from methods.schemes.uncoded import Uncoded
 
     class Loud(Uncoded):
         def transmit(self, prepared, snr_db):
@@ -110,7 +110,7 @@ def test_power_violation_is_reported_not_transmitted(tmp_path, registries):
 
 
 def test_method_crash_keeps_earlier_rows(tmp_path, registries):
-    from methods.uncoded import Uncoded
+    from methods.schemes.uncoded import Uncoded
 
     class Flaky(Uncoded):
         def receive(self, received, side_info, snr_db):

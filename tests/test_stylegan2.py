@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from bench.errors import UserError
-from methods.stylegan2 import Discriminator, Generator
-from methods.stylegan2.ops import Upsample, make_kernel, upfirdn2d
+from methods.nets.stylegan2 import Discriminator, Generator
+from methods.nets.stylegan2.ops import Upsample, make_kernel, upfirdn2d
 
 torch.set_num_threads(1)
 TINY = {"resolution": 32, "z_dim": 24, "w_dim": 16, "n_mlp": 2, "channels": {4: 16, 8: 16, 16: 8, 32: 8}}
@@ -103,7 +103,7 @@ def test_frozen_weight_cache_follows_updates():
 
 @pytest.fixture(scope="module")
 def quick_ckpt(tmp_path_factory):
-    import methods.stylegan2.component  # noqa: F401
+    import methods.nets.stylegan2.component  # noqa: F401
     from methods.zoo import TrainContext, component
 
     d = tmp_path_factory.mktemp("sg2")
@@ -116,7 +116,7 @@ def quick_ckpt(tmp_path_factory):
 def test_quick_train_exports_loadable_fp16_checkpoint(quick_ckpt):
     import json
 
-    from methods.stylegan2 import load_generator
+    from methods.nets.stylegan2 import load_generator
 
     pt = quick_ckpt / "out" / "stylegan2.pt"
     blob = torch.load(pt, weights_only=True)
@@ -135,7 +135,7 @@ def test_quick_train_exports_loadable_fp16_checkpoint(quick_ckpt):
 def test_resume_continues_from_state(quick_ckpt):
     import json
 
-    import methods.stylegan2.component  # noqa: F401
+    import methods.nets.stylegan2.component  # noqa: F401
     from methods.zoo import TrainContext, component
 
     ctx = TrainContext(name="stylegan2", seed=0, device="cpu", steps=5, work_dir=quick_ckpt / "work",
@@ -151,7 +151,7 @@ def test_rerun_at_the_final_step_exports_without_training(quick_ckpt, tmp_path):
     import json
     import shutil
 
-    import methods.stylegan2.component  # noqa: F401
+    import methods.nets.stylegan2.component  # noqa: F401
     from methods.zoo import TrainContext, component
 
     work = tmp_path / "work"
@@ -167,7 +167,7 @@ def test_rerun_at_the_final_step_exports_without_training(quick_ckpt, tmp_path):
 
 
 def test_bad_zoo_checkpoints(quick_ckpt, tmp_path):
-    from methods.stylegan2 import load_generator
+    from methods.nets.stylegan2 import load_generator
     from methods.zoo import load_model, save_checkpoint
 
     with pytest.raises(UserError, match="bench train stylegan2"):
@@ -195,7 +195,7 @@ def test_bad_zoo_checkpoints(quick_ckpt, tmp_path):
 
 
 def test_embedded_tier_config_and_cbr():
-    from methods.stylegan2.train import EMBEDDED_CONFIG
+    from methods.nets.stylegan2.train import EMBEDDED_CONFIG
 
     G = Generator(EMBEDDED_CONFIG)
     assert G.resolution == 64 and G.w_dim == 128 and G.z_dim == 128
@@ -208,7 +208,7 @@ def test_embedded_tier_config_and_cbr():
 def test_report_small(tmp_path, monkeypatch):
     import json
 
-    from methods.stylegan2.report import main, quality_figures
+    from methods.nets.stylegan2.report import main, quality_figures
 
     monkeypatch.setenv("EDITSC_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("EDITSC_WEIGHTS", str(tmp_path / "weights"))  # no predictor/embedder shipped here
@@ -233,8 +233,8 @@ def test_report_scores_reconstructions_against_ground_truth(tmp_path, monkeypatc
     accuracy on the originals: the reference is the renderer's degree, not P(original)."""
     from types import SimpleNamespace
 
-    import methods.inversion as inversion
-    from methods.stylegan2.report import quality_figures
+    import methods.editing.inversion as inversion
+    from methods.nets.stylegan2.report import quality_figures
     from methods.zoo import load_model
 
     monkeypatch.setenv("EDITSC_CACHE", str(tmp_path / "cache"))

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from bench.errors import UserError
-from methods.stylegan2.official import load_nvidia_pkl, load_official, load_rosinality
+from methods.nets.stylegan2.official import load_nvidia_pkl, load_official, load_rosinality
 
 torch.set_num_threads(1)
 
@@ -247,7 +247,7 @@ def test_reference_matches_rosinality_and_nvidia_loads(tmp_path, fake_nvidia_mod
 def test_rosinality_bare_state_discriminator_and_namespace(tmp_path):
     import argparse
 
-    from methods.stylegan2 import Discriminator
+    from methods.nets.stylegan2 import Discriminator
 
     S = nvidia_state(1)
     D = Discriminator(RES, channels=CH)

@@ -8,9 +8,9 @@ from methods.zoo import card_path
 
 
 def test_shipped_generator_matches_the_embedded_architecture():
-    from methods.stylegan2 import load_generator
-    from methods.stylegan2.generator import normalize_config
-    from methods.stylegan2.train import EMBEDDED_CONFIG
+    from methods.nets.stylegan2 import load_generator
+    from methods.nets.stylegan2.generator import normalize_config
+    from methods.nets.stylegan2.train import EMBEDDED_CONFIG
 
     G = load_generator()
     card = json.loads(card_path("stylegan2").read_text())
@@ -28,8 +28,8 @@ def test_shipped_generator_matches_the_embedded_architecture():
 def test_inversion_of_held_out_faces_beats_the_mean_face():
     """Eq. 8-9 inversion moves the reconstruction towards the target (perceptually and in MSE)."""
     from datasets.synthfaces import SynthFaces
-    from methods.inversion import invert, to_uint8
-    from methods.stylegan2 import load_generator
+    from methods.editing.inversion import invert, to_uint8
+    from methods.nets.stylegan2 import load_generator
 
     G = load_generator()
     torch.set_num_threads(1)

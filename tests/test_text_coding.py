@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from channels.analog import AWGN
-from channels.huffman import HuffmanCode, default_frequencies, default_text_code
-from channels.reed_solomon import RSCode
-from channels.text_link import TextLink, normalize_text
+from channels.source_coding.huffman import HuffmanCode, default_frequencies, default_text_code
+from channels.channel_coding.reed_solomon import RSCode
+from channels.channel_coding.text_link import TextLink, normalize_text
 
 
 def optimal_total_length(weights):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import UserError
-from methods import zoo_bench
+from methods.zoo import bench as zoo_bench
 from methods.zoo import read_card
 
 
@@ -44,7 +44,7 @@ def test_results_are_grouped_by_component_with_derived_figures(tmp_path):
 
 
 def test_timings_are_filed_on_shipped_cards_only(tmp_path, monkeypatch):
-    src = Path(zoo_bench.__file__).parent / "weights"
+    src = Path(zoo_bench.__file__).resolve().parents[1] / "weights"
     dst = tmp_path / "weights"
     dst.mkdir()
     shutil.copy(src / "deepsc.json", dst / "deepsc.json")  # stylegan2's card is absent: not shipped here
@@ -72,7 +72,7 @@ def test_cli_files_an_existing_json(tmp_path, monkeypatch, capsys):
     dst = tmp_path / "weights"
     dst.mkdir()
     for f in ("deepsc.json", "deepsc.pt"):
-        shutil.copy(Path(zoo_bench.__file__).parent / "weights" / f, dst / f)
+        shutil.copy(Path(zoo_bench.__file__).resolve().parents[1] / "weights" / f, dst / f)
     monkeypatch.setenv("EDITSC_WEIGHTS", str(dst))
     assert main(["zoo", "--bench-json", str(_bench_json(tmp_path))]) == 0
     out = capsys.readouterr().out

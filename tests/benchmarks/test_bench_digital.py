@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from channels import jpeg
+from channels.source_coding import jpeg
 from channels.analog import AWGN
-from channels.digital_link import DigitalLink
-from channels.ldpc import LDPCCode
-from channels.qam import qam4_llr, qam4_map
+from channels.channel_coding.digital_link import DigitalLink
+from channels.channel_coding.ldpc import LDPCCode
+from channels.channel_coding.qam import qam4_llr, qam4_map
 from synthetic_images import natural_image
 
 

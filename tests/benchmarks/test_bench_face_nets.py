@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from methods import attribute_predictor as ap
-from methods import identity_embedder as ie
+from methods.nets import attribute_predictor as ap
+from methods.nets import identity_embedder as ie
 from methods.zoo import weights_path
 
 

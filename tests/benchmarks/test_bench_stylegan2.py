@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from methods.inversion import InversionConfig, invert
-from methods.stylegan2 import Generator
-from methods.stylegan2.train import EMBEDDED_CONFIG
+from methods.editing.inversion import InversionConfig, invert
+from methods.nets.stylegan2 import Generator
+from methods.nets.stylegan2.train import EMBEDDED_CONFIG
 
 
 pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.zoo_component("stylegan2")]
@@ -21,7 +21,7 @@ def G():
     from methods.zoo import weights_path
 
     if weights_path("stylegan2").exists():
-        from methods.stylegan2 import load_generator
+        from methods.nets.stylegan2 import load_generator
 
         return load_generator()
     torch.manual_seed(0)

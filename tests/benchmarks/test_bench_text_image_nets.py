@@ -19,7 +19,7 @@ def sentences():
 
 @pytest.mark.zoo_component("instruction-encoder")
 def test_bench_instruction_encoder_parse_256(benchmark, sentences):
-    from methods.instruction_encoder import load_encoder
+    from methods.nets.instruction_encoder import load_encoder
 
     enc = load_encoder()
     out = benchmark.pedantic(enc.parse_many, args=(sentences,), rounds=5, iterations=1, warmup_rounds=1)
@@ -29,7 +29,7 @@ def test_bench_instruction_encoder_parse_256(benchmark, sentences):
 
 @pytest.mark.zoo_component("instruction-encoder")
 def test_bench_instruction_encoder_encode_1(benchmark):
-    from methods.instruction_encoder import load_encoder
+    from methods.nets.instruction_encoder import load_encoder
 
     enc = load_encoder()
     e = benchmark(enc.encode, ["make his bangs two levels longer, please"])
@@ -38,7 +38,7 @@ def test_bench_instruction_encoder_encode_1(benchmark):
 
 @pytest.fixture(scope="module")
 def codec():
-    from methods.deepsc import load_codec
+    from methods.nets.deepsc import load_codec
 
     return load_codec()
 

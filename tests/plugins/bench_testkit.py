@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.registry import DATASETS, METHODS
 from datasets.base import Dataset, Item
-from methods.uncoded import Uncoded
+from methods.schemes.uncoded import Uncoded
 
 
 def gradient_image(index: int, size: int) -> np.ndarray:

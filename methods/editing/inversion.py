@@ -14,7 +14,7 @@ the generator's constant noise; optimising them (with the usual multi-scale nois
 regularisation) is an option, off by default.
 
 Works with any generator exposing ``synthesis(ws, noise=...)``, ``num_ws``, ``w_dim``, ``z_dim``,
-``w_avg``, ``mapping`` and ``make_noise`` (methods.stylegan2.Generator).
+``w_avg``, ``mapping`` and ``make_noise`` (methods.nets.stylegan2.Generator).
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ Adam(0, 0.99); path-length regularisation is left out (too slow on CPU). Resumab
 ``save_every_s`` seconds the full state (step, G, D, G_ema, both optimizers, RNG states,
 wall time) goes to ``ctx.save_state``; a rerun with the same work dir continues from it.
 At the end the EMA generator is exported (fp16) with its card; the quality figures of
-:mod:`methods.stylegan2.report` are added when they can be computed.
+:mod:`methods.nets.stylegan2.report` are added when they can be computed.
 """
 from __future__ import annotations
 
@@ -195,7 +195,7 @@ def train(ctx) -> None:
             quality.update(quality_figures(g_ema.cpu(), out_dir=ctx.work_dir / "report", seed=ctx.seed))
         except Exception as exc:  # the checkpoint is still worth shipping; the report can be rerun
             ctx.log(event="report_failed", error=f"{type(exc).__name__}: {exc}")
-            quality["report"] = f"failed ({type(exc).__name__}); rerun python -m methods.stylegan2.report"
+            quality["report"] = f"failed ({type(exc).__name__}); rerun python -m methods.nets.stylegan2.report"
     path = ctx.export(gcfg, g_ema.state_dict(), quality, steps,
                       data_description(tcfg["n_train"], res, tcfg["data_style"]), fp16=True)
     ctx.log(event="exported", path=str(path), step=step, wall_s=round(ctx.wall_s(), 1))

@@ -1,6 +1,6 @@
 """Quality report of a StyleGAN2 generator (the shipped `stylegan2` zoo component by default).
 
-    python -m methods.stylegan2.report OUT_DIR [--ckpt PATH] [--n-fd 2000] [--n-inv 64]
+    python -m methods.nets.stylegan2.report OUT_DIR [--ckpt PATH] [--n-fd 2000] [--n-inv 64]
 
 Writes into OUT_DIR:
 
@@ -49,7 +49,7 @@ def save_sheet(images: np.ndarray, path: Path, cols: int = 8) -> Path:
 
 @torch.no_grad()
 def sample_images(G, n: int, seed: int = 0, batch: int = 100, truncation: float = 1.0) -> np.ndarray:
-    from methods.inversion import to_uint8
+    from methods.editing.inversion import to_uint8
 
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(n, G.z_dim, generator=gen)
@@ -77,10 +77,10 @@ def _zoo_model(name: str):
     if not weights_path(name).exists():
         return None
     if name == "attribute-predictor":
-        from methods.attribute_predictor import load_predictor
+        from methods.nets.attribute_predictor import load_predictor
 
         return load_predictor()
-    from methods.identity_embedder import load_embedder
+    from methods.nets.identity_embedder import load_embedder
 
     return load_embedder()
 
@@ -110,7 +110,7 @@ def quality_figures(G, out_dir=None, seed: int = 0, n_fd: int = 2000, n_inv: int
     from bench.metrics.distribution import distances_from_features
     from bench.metrics.features import feature_space
     from bench.metrics.pixel import psnr
-    from methods.inversion import InversionConfig, invert_batched, to_uint8
+    from methods.editing.inversion import InversionConfig, invert_batched, to_uint8
 
     t0 = time.time()
     G = G.eval()
@@ -197,7 +197,7 @@ def quality_figures(G, out_dir=None, seed: int = 0, n_fd: int = 2000, n_inv: int
 def main(argv=None) -> int:
     from bench.errors import UserError
 
-    ap = argparse.ArgumentParser(prog="python -m methods.stylegan2.report", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m methods.nets.stylegan2.report", description=__doc__.split("\n")[0])
     ap.add_argument("out_dir")
     ap.add_argument("--ckpt", default=None, help="zoo checkpoint (default: the shipped methods/weights/stylegan2.pt)")
     ap.add_argument("--official", default=None, help="an official rosinality .pt / NVIDIA .pkl instead")
@@ -210,11 +210,11 @@ def main(argv=None) -> int:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     try:
         if args.official:
-            from methods.stylegan2.official import load_official
+            from methods.nets.stylegan2.official import load_official
 
             G = load_official(args.official)
         else:
-            from methods.stylegan2 import load_generator
+            from methods.nets.stylegan2 import load_generator
 
             G = load_generator(args.ckpt)
         q = quality_figures(G, args.out_dir, seed=args.seed, n_fd=args.n_fd, n_inv=args.n_inv,

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from bench.errors import UserError
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 FORMAT = "editsc-ckpt"
 FORMAT_VERSION = 1
 
@@ -46,7 +46,7 @@ def register_component(component: Component) -> Component:
 
 
 def load_components() -> None:
-    import methods.trainable  # noqa: F401  (registers every component)
+    import methods.zoo.components  # noqa: F401  (registers every component)
 
 
 def component(name: str) -> Component:

@@ -9,7 +9,7 @@ differentiable AWGN channel:
   down to 128x8x8 features (the *SNR-independent trunk*), then an SNR attention module
   (ADJSCC-style: channel gains from pooled features + SNR) and a 3x3 conv to 16x8x8 reals
   (the *SNR-dependent head*), then power normalisation so (1/k)·Σ|x|² = 1 per image.
-* **Channel**: the ``channels/analog.py`` convention in torch: consecutive reals pair into
+* **Channel**: the ``channels/analog/__init__.py`` convention in torch: consecutive reals pair into
   I/Q symbols, complex noise CN(0, N0) with N0 = 10^(-SNR/10), i.e. N0/2 per real.
 * **Decoder**: 3x3 conv, SNR attention, residual blocks, two 4x4 stride-2 transposed convs,
   a 3x3 conv and pixel-shuffle to 64x64x3, sigmoid output.

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from channels.base import Received
-from channels.ldpc import LDPCCode
-from channels.qam import qam4_llr, qam4_map
+from channels.channel_coding.ldpc import LDPCCode
+from channels.channel_coding.qam import qam4_llr, qam4_map
 
 
 class DigitalLink:

@@ -4,7 +4,7 @@
   (and optionally ``d``, ``latent_avg``), read with ``torch.load(weights_only=True)``; our
   module uses the same parameter names, so tensors load by name.
 * NVIDIA stylegan2-ada-pytorch (and stylegan3-repo StyleGAN2) ``.pkl``: read with the restricted
-  unpickler of :mod:`methods.stylegan2.safe_unpickle` (no code from the file runs), then
+  unpickler of :mod:`methods.nets.stylegan2.safe_unpickle` (no code from the file runs), then
   ``G_ema``'s tensors are renamed onto our module (``mapping.fc0.weight`` -> ``style.1.weight``,
   ``synthesis.b4.conv1.affine.weight`` -> ``conv1.conv.modulation.weight``, ...).
 

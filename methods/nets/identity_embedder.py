@@ -12,7 +12,7 @@ thresholds are stored in the checkpoint's config (and in the card's quality).
 
 Use::
 
-    from methods.identity_embedder import load_embedder
+    from methods.nets.identity_embedder import load_embedder
     E = load_embedder()
     e = E.embed(uint8_images)          # (N, 128) unit vectors (no grad)
     z = E(x)                           # x: (N, 3, H, W) in [-1, 1], differentiable, any H x W
@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 from bench.errors import UserError
 from datasets.synthfaces import ATTRIBUTES, MAX_DEGREE
-from methods.face_nets import (Backbone, augment, cosine_lr, fit_size, param_count, resume_training, roc_auc,
+from methods.nets.face_nets import (Backbone, augment, cosine_lr, fit_size, param_count, resume_training, roc_auc,
                                TrainProgress, set_threads, to_tensor, verification_thresholds)
 from methods.zoo import Component, TrainContext, load_model, register_component
 

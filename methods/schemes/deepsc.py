@@ -1,6 +1,6 @@
 """The single-modal DeepSC baseline as a registered method (``deepsc``; paper Sec. V-A).
 
-Uses the shipped ``deepsc`` zoo checkpoint (``methods/deepsc.py``; make it with
+Uses the shipped ``deepsc`` zoo checkpoint (``methods/nets/deepsc.py``; make it with
 ``bench train deepsc``): an SNR-conditioned deep JSCC autoencoder that sends a 64x64x3 image as
 512 complex symbols (1024 reals, ``cbr_paper`` = 1/12 as in the paper's Table I).
 
@@ -28,8 +28,8 @@ from bench.registry import METHODS
 from channels.analog import power_normalize
 from channels.base import Received
 from datasets.base import Item
-from methods.base import Decoded, Method, Prepared
-from methods import deepsc as codec
+from methods.schemes.base import Decoded, Method, Prepared
+from methods.nets import deepsc as codec
 
 STREAM = "image"
 

@@ -1,7 +1,7 @@
 """Instruction encoder: the paper's LSTM Text Semantic Encoder SE_T (Sec. IV-B), zoo component
 ``instruction-encoder``.
 
-A sentence is tokenized (``methods.text_vocab``: lower-case, punctuation split, digits ->
+A sentence is tokenized (``methods.nets.text_vocab``: lower-case, punctuation split, digits ->
 number words) and read by ``members`` (2) independently trained encoders. Each member embeds
 the words, reads them with a bidirectional LSTM and pools the LSTM states (mean, max and 4
 learned attention queries: keyword-sensitive pooling); a context-free word-level path (a
@@ -25,7 +25,7 @@ probabilities (an ensemble disagreement lowers the confidence).
 
 Training (``bench train instruction-encoder``): sentences generated on the fly from the
 instruction language's TRAIN templates mixed with 20% generated negatives
-(``methods.text_vocab.negative_sentence``), with label-preserving augmentation that pushes the
+(``methods.nets.text_vocab.negative_sentence``), with label-preserving augmentation that pushes the
 model to read content words rather than memorise template structure: word dropout (0.2 ->
 <unk>), insertion of label-neutral filler words (the language's own openers, interjections,
 suffixes, person words), moving the amount phrase to the start/end, swapping sentence halves,
@@ -62,7 +62,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from methods.text_vocab import PAD, SPECIALS, UNK, is_word, negative_corpus_words, negative_sentence, tokenize
+from methods.nets.text_vocab import PAD, SPECIALS, UNK, is_word, negative_corpus_words, negative_sentence, tokenize
 from methods.zoo import Component, register_component
 
 NAME = "instruction-encoder"
@@ -475,7 +475,7 @@ def _word_vector_projection(dim: int) -> tuple[dict, np.ndarray]:
     principal axes and scaled to unit std (read and decomposed once per width)."""
     from pathlib import Path
 
-    path = Path(__file__).parent / "weights" / WORD_VECTORS
+    path = Path(__file__).resolve().parents[1] / "weights" / WORD_VECTORS
     if not path.exists():
         from bench.errors import UserError
 

@@ -12,7 +12,7 @@ This module re-implements that network with the same state-dict key names so suc
 loads tensor-for-tensor. Weights are *not* shipped (they are not ours to redistribute and
 there is no network here): pass the file's path::
 
-    from methods.arcface import load_arcface
+    from methods.nets.arcface import load_arcface
     net = load_arcface("arcface_resnet18_110.pth")     # eval mode, 512-d features
     f = net(x)                                         # x: (N, 3 or 1, H, W) in [-1, 1]
     net.cosine(x1, x2)                                 # identity similarity, as in L_id

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from channels.base import Received
-from channels.huffman import HuffmanCode, default_text_code
-from channels.qam import qam4_hard, qam4_map
-from channels.reed_solomon import RSCode
+from channels.source_coding.huffman import HuffmanCode, default_text_code
+from channels.channel_coding.qam import qam4_hard, qam4_map
+from channels.channel_coding.reed_solomon import RSCode
 
 MAX_CHARS = 0xFFFF
 _TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",

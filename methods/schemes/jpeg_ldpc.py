@@ -1,8 +1,8 @@
 """The separate-coding baseline: JPEG at a target bpp -> LDPC -> Gray 4-QAM (paper Sec. V-A).
 
 Transmitter: JPEG-encode the image at the highest quality within the target bpp
-(``channels.jpeg``; default target from ``default_target_bpp(size)``: 0.7 at 128 px, 0.2 at
-1024 px), LDPC-encode the bytes (``channels.ldpc``, rate 1/2 regular (3, 6) by default)
+(``channels.source_coding.jpeg``; default target from ``default_target_bpp(size)``: 0.7 at 128 px, 0.2 at
+1024 px), LDPC-encode the bytes (``channels.channel_coding.ldpc``, rate 1/2 regular (3, 6) by default)
 and map to 4-QAM. Receiver: exact-LLR demapping with the channel's noise variance, BP
 decoding, JPEG decoding; an undecodable stream becomes the mid-grey placeholder and counts
 as a decode failure. Side information (assumed error-free): payload length in bits,
@@ -17,12 +17,12 @@ import numpy as np
 
 from bench.errors import UserError
 from bench.registry import METHODS
-from channels import jpeg
+from channels.source_coding import jpeg
 from channels.base import Received
-from channels.digital_link import DigitalLink
-from channels.ldpc import DEFAULT_MAXITER, DEFAULT_N, LDPCCode
+from channels.channel_coding.digital_link import DigitalLink
+from channels.channel_coding.ldpc import DEFAULT_MAXITER, DEFAULT_N, LDPCCode
 from datasets.base import Item
-from methods.base import Decoded, Method, Prepared
+from methods.schemes.base import Decoded, Method, Prepared
 
 STREAM = "image"
 

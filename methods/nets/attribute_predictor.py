@@ -8,7 +8,7 @@ generated images) and evaluated on held-out test identities.
 
 Use::
 
-    from methods.attribute_predictor import load_predictor
+    from methods.nets.attribute_predictor import load_predictor
     P = load_predictor()                      # eval-mode module, shipped checkpoint
     P.predict(uint8_images)                   # np.int64 (N, 5) degrees (argmax)
     logits = P(x)                             # x: (N, 3, H, W) float in [-1, 1], any H x W
@@ -27,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from datasets.synthfaces import ATTRIBUTES, MAX_DEGREE
-from methods.face_nets import (Backbone, ResBlock, augment, cosine_lr, fit_size, param_count, resume_training,
+from methods.nets.face_nets import (Backbone, ResBlock, augment, cosine_lr, fit_size, param_count, resume_training,
                                TrainProgress, set_threads, to_tensor)
 from methods.zoo import Component, TrainContext, load_model, register_component
 

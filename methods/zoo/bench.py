@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.errors import UserError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BENCH_FILES = ("tests/benchmarks/test_bench_stylegan2.py", "tests/benchmarks/test_bench_face_nets.py",
                "tests/benchmarks/test_bench_text_image_nets.py")
 

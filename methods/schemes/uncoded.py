@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.registry import METHODS
 from channels.analog import complex_to_reals, reals_to_complex
-from methods.base import Decoded, Method, Prepared
+from methods.schemes.base import Decoded, Method, Prepared
 
 
 @METHODS.register("uncoded", "pixels sent as analog I/Q symbols, no coding (reference curve; CBR 1/2 complex)")

@@ -3,7 +3,7 @@
 Layout and parameter names mirror the public rosinality/stylegan2-pytorch model
 (``style.N``, ``input.input``, ``conv1``, ``to_rgb1``, ``convs.N``, ``to_rgbs.N``,
 ``noises.noise_N``) so its checkpoints load by name; NVIDIA checkpoints are renamed onto
-it by :mod:`methods.stylegan2.official`. One extra buffer, ``w_avg`` (the tracked mean
+it by :mod:`methods.nets.stylegan2.official`. One extra buffer, ``w_avg`` (the tracked mean
 W latent used for truncation and as the inversion start), is kept beside them.
 
 The modulated convolution uses the "modulate activations" form (x*s -> conv -> x*d),
