@@ -124,8 +124,8 @@ def cmd_zoo(args) -> int:
         bench_json = Path(args.bench_json) if args.bench_json else run_benchmarks(Path("runs") / "zoo-bench.json")
         updated = file_on_cards(results_by_component(bench_json, load_avg=load))
         print(f"benchmarks from {bench_json} filed on the cards of: {', '.join(updated) or 'none'}")
-    for name in sorted(COMPONENTS):
-        comp = COMPONENTS[name]
+    for name in COMPONENTS.names():
+        comp = COMPONENTS.entry(name).factory
         path = weights_path(name)
         card = read_card(name)
         status = f"{path.stat().st_size / 1e6:.1f} MB" if path.exists() else "not shipped"

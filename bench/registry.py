@@ -49,8 +49,9 @@ def parse_options(text: str, what: str) -> dict[str, Any]:
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, listed_by: str = "bench list"):
         self.kind = kind
+        self.listed_by = listed_by  # the command that lists the entries, named in unknown-name errors
         self._entries: dict[str, Entry] = {}
 
     def register(self, name: str, summary: str = "", raw_arg: bool = False):
@@ -72,7 +73,7 @@ class Registry(Generic[T]):
         if name not in self._entries:
             close = difflib.get_close_matches(name, self._entries, n=1, cutoff=0.4)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise UserError(f"unknown {self.kind} '{name}'{hint} (run 'bench list' to see all)")
+            raise UserError(f"unknown {self.kind} '{name}'{hint} (run '{self.listed_by}' to see all)")
         return self._entries[name]
 
     def create(self, spec: str) -> T:

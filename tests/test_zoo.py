@@ -38,7 +38,7 @@ def _train(ctx):
 
 
 NAME = "testkit-tiny"
-if NAME not in zoo.COMPONENTS:
+if NAME not in zoo.COMPONENTS.names():
     zoo.register_component(zoo.Component(NAME, "test-only tiny MLP", _build, _train, {"width": 4}))
 
 
@@ -117,5 +117,18 @@ def test_training_resumes_and_accumulates_wall_time(weights, tmp_path):
 
 
 def test_unknown_component_suggests():
-    with pytest.raises(UserError, match="did you mean 'testkit-tiny'"):
+    with pytest.raises(UserError, match="did you mean 'testkit-tiny'.*run 'bench zoo' to see all"):
         zoo.component("testkit-tin")
+
+
+def test_components_live_in_a_bench_registry():
+    from bench.registry import Registry
+
+    assert isinstance(zoo.COMPONENTS, Registry) and zoo.COMPONENTS.kind == "component"
+    zoo.load_components()
+    assert {"deepsc", "stylegan2", NAME} <= set(zoo.COMPONENTS.names())
+    comp = zoo.component(NAME)
+    assert isinstance(comp, zoo.Component) and comp.summary == "test-only tiny MLP"
+    assert zoo.COMPONENTS.entry(NAME).summary == "test-only tiny MLP"
+    with pytest.raises(ValueError, match="registered twice"):
+        zoo.register_component(zoo.Component(NAME, "again", _build, _train))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bench.errors import UserError
+from bench.registry import Registry
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 FORMAT = "editsc-ckpt"
@@ -35,14 +36,13 @@ class Component:
     fp16: bool = True  # store weights as fp16
 
 
-COMPONENTS: dict[str, Component] = {}
+# The same registry class as methods/channels/datasets; an entry's "factory" is the Component itself.
+COMPONENTS: Registry = Registry("component", listed_by="bench zoo")
 
 
 def register_component(component: Component) -> Component:
-    if component.name in COMPONENTS:
-        raise ValueError(f"component '{component.name}' registered twice")
-    COMPONENTS[component.name] = component
-    return component
+    """Register `component` under its name (ValueError if the name is taken); returns it."""
+    return COMPONENTS.register(component.name, component.summary or component.name)(component)
 
 
 def load_components() -> None:
@@ -50,14 +50,9 @@ def load_components() -> None:
 
 
 def component(name: str) -> Component:
+    """The registered component `name`, or UserError suggesting the closest name."""
     load_components()
-    if name not in COMPONENTS:
-        import difflib
-
-        close = difflib.get_close_matches(name, COMPONENTS, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise UserError(f"unknown component '{name}'{hint} (run 'bench zoo' to see all)")
-    return COMPONENTS[name]
+    return COMPONENTS.entry(name).factory
 
 
 def weights_path(name: str) -> Path:
