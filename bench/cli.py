@@ -25,13 +25,18 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def plugin_modules(extra: list[str]) -> list[str]:
+    """Plugin modules to import: $BENCH_PLUGINS, then --plugin (worker processes import them too)."""
+    return [p for p in os.environ.get("BENCH_PLUGINS", "").split(",") if p] + list(extra)
+
+
 def _load_plugins(extra: list[str]) -> None:
     import importlib
 
     from bench.registry import load_builtin
 
     load_builtin()
-    names = [p for p in os.environ.get("BENCH_PLUGINS", "").split(",") if p] + list(extra)
+    names = plugin_modules(extra)
     for name in names:
         try:
             importlib.import_module(name)
@@ -40,9 +45,9 @@ def _load_plugins(extra: list[str]) -> None:
 
 
 def cmd_list(args) -> int:
-    from bench.registry import CHANNELS, DATASETS, METHODS, METRICS
+    from bench.registry import CHANNELS, DATASETS, EDITORS, METHODS, METRICS
 
-    for reg in (METHODS, CHANNELS, DATASETS, METRICS):
+    for reg in (METHODS, EDITORS, CHANNELS, DATASETS, METRICS):
         print(f"{reg.kind}s:")
         for e in reg.entries():
             print(f"  {e.name:<18} {e.summary}")
@@ -50,10 +55,13 @@ def cmd_list(args) -> int:
 
 
 def split_specs(text: str) -> list[str]:
-    """Split 'a,b:x=1,y=2,c' into ['a', 'b:x=1,y=2', 'c']: a piece with '=' but no ':' continues
-    the options of the spec before it."""
+    """Split 'a,b:x=1,y=2,m2:editor=[e:k=1,j=2],codec=[c],d' into specs at top-level commas: a piece
+    with '=' but no ':' before it continues the options of the spec before it; commas inside
+    [brackets] belong to nested specs."""
+    from bench.registry import split_top
+
     specs: list[str] = []
-    for piece in (p.strip() for p in text.split(",")):
+    for piece in (p.strip() for p in split_top(text)):
         if not piece:
             continue
         if specs and "=" in piece and ":" not in piece.split("=", 1)[0] and ":" in specs[-1]:
@@ -71,7 +79,8 @@ def cmd_run(args) -> int:
     metrics = None if args.metrics is None else [m.strip() for m in args.metrics.split(",") if m.strip()]
     cfg = SweepConfig(methods=methods, dataset=args.dataset, snrs=args.snr, channel=args.channel, n=args.n,
                       seed=args.seed, size=args.size, out=Path(args.out), metrics=metrics,
-                      set_metrics=not args.no_set_metrics, progress=not args.no_progress)
+                      set_metrics=not args.no_set_metrics, progress=not args.no_progress, workers=args.workers,
+                      plugins=plugin_modules(args.plugin))
     res = run_sweep(cfg)
     if res.dataset_skipped:
         print(f"warning: {len(res.dataset_skipped)} dataset file(s) skipped:", file=sys.stderr)
@@ -167,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-set-metrics", action="store_true",
                    help="skip the set-level FD/KD (FID/KID with Inception weights) per method and SNR")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="run units (method x image) in N worker processes; 0 (default) runs them in this process. "
+                        "Rows are identical either way")
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("train", help="train one zoo component (seeded, resumable) and write its checkpoint + card")

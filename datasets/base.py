@@ -37,3 +37,12 @@ class Dataset(ABC):
     @abstractmethod
     def items(self, n: int | None, size: int, seed: int = 0) -> Iterator[Item]:
         """Yield up to `n` items (all when None) at `size`x`size`, deterministically for `seed`."""
+
+    def get(self, item_id: str, size: int, seed: int = 0) -> Item:
+        """The item with `item_id`, exactly as `items()` yields it (so a worker can fetch its own).
+
+        The default scans `items()`; datasets that can address an item directly override it."""
+        for item in self.items(None, size, seed):
+            if item.id == item_id:
+                return item
+        raise KeyError(f"dataset '{self.spec}' has no item '{item_id}'")

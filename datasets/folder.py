@@ -26,6 +26,15 @@ class ImageFolder(Dataset):
         if not self.files:
             raise UserError(f"image folder {self.root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
 
+    def get(self, item_id, size, seed=0):
+        path = self.root / item_id
+        if path not in set(self.files):
+            raise KeyError(f"dataset '{self.spec}' has no item '{item_id}'")
+        image, reason = load_rgb(path, size)
+        if image is None:
+            raise KeyError(f"dataset '{self.spec}' item '{item_id}' is unreadable: {reason}")
+        return Item(id=item_id, image=image)
+
     def items(self, n, size, seed=0):
         produced = 0
         for path in self.files:

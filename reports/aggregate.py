@@ -9,8 +9,6 @@ import numpy as np
 
 from bench.store import ResultStore, Row
 
-# Metrics where larger is better; everything else is plotted as lower-is-better.
-HIGHER_IS_BETTER = {"psnr", "ssim"}  # compared lower-cased
 
 
 @dataclass(frozen=True)
@@ -23,20 +21,40 @@ class Group:
         return f"{self.dataset} · {self.channel} · {self.size}px"
 
 
+def series_labels(pairs) -> dict[tuple[str, str], str]:
+    """(method, provenance) -> the curve label. A method whose rows came from more than one set of
+    trained weights gets one curve per provenance ('deepsc [w 1a2b3c4d]'), never a mixed one."""
+    pairs = set(pairs)
+    count: dict[str, int] = defaultdict(int)
+    for method, _ in pairs:
+        count[method] += 1
+    return {(m, p): (m if count[m] == 1 else f"{m} [w {p[:8]}]") for m, p in pairs}
+
+
 def load_rows(db: Path) -> list[Row]:
-    store = ResultStore(db)
+    """All rows, with `method` set to its curve label (see `series_labels`)."""
+    store = ResultStore(db, readonly=True)
     try:
-        return store.rows()
+        rows = store.rows()
     finally:
         store.close()
+    labels = series_labels((r.method, r.provenance) for r in rows)
+    for r in rows:
+        r.method = labels[(r.method, r.provenance)]
+    return rows
 
 
 def load_set_metrics(db: Path) -> list[dict]:
-    store = ResultStore(db)
+    store = ResultStore(db, readonly=True)
     try:
-        return store.set_metrics()
+        records = store.set_metrics()
+        pairs = store.conn.execute("SELECT DISTINCT method, provenance FROM results").fetchall()
     finally:
         store.close()
+    labels = series_labels(list(pairs) + [(d["method"], d["provenance"]) for d in records])
+    for d in records:
+        d["method"] = labels[(d["method"], d["provenance"])]
+    return records
 
 
 def group_rows(rows: list[Row]) -> dict[Group, list[Row]]:

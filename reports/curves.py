@@ -9,7 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from reports.aggregate import HIGHER_IS_BETTER, Group, curves, mean_ci  # noqa: E402
+from bench.metrics.registered import direction  # noqa: E402
+from reports.aggregate import Group, curves, mean_ci  # noqa: E402
 
 MARKERS = "osD^v<>pP*Xh"
 
@@ -53,7 +54,7 @@ def write_stats_curve(data: Stats, group: Group, metric: str, stem: Path) -> lis
         ax.plot(snrs, [s[0] for s in stats], marker=MARKERS[i % len(MARKERS)], linewidth=1.6, markersize=5,
                 label=method)
         ax.fill_between(snrs, [s[1] for s in stats], [s[2] for s in stats], alpha=0.15)
-    arrow = "↑" if metric.lower() in HIGHER_IS_BETTER else "↓"
+    arrow = "↑" if direction(metric) else "↓"
     ax.set_xlabel("SNR (dB)")
     ax.set_ylabel(f"{metric.upper()} ({arrow})")
     ax.set_title(group.title(), fontsize=8)

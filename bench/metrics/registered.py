@@ -1,20 +1,64 @@
-"""Per-image metrics registered in ``bench.registry.METRICS`` (cheap to import: numpy only).
+"""Metrics registered in ``bench.registry.METRICS`` (cheap to import: numpy only).
 
-Each entry is a callable object with ``name``, ``higher_is_better``, ``min_size`` (smallest
-image side it accepts, so a runner can reject a too-small --size before any work) and
-``__call__(received_uint8, reference_uint8) -> float``; ``batch(received, reference)``
-takes (N, H, W, 3) stacks and returns an (N,) array. torch / lpips load on first use.
+Every registration states the metric's direction (``higher_is_better``) and level:
+
+* ``level="image"`` — per-row metrics the runner computes for every received image. Each is an
+  object with ``name``, ``min_size`` (smallest image side it accepts, so a runner can reject a
+  too-small --size before any work), ``__call__(received_uint8, reference_uint8) -> float`` and
+  ``batch(received, reference)`` over (N, H, W, 3) stacks. ``score(image, ctx, ref)`` sees the
+  whole `EvalContext` (original, ground-truth edit, labels, the parsed request); the default
+  compares with ``ctx.reference(ref)``. torch / lpips load on first use.
+* ``level="set"`` — distances between sets of images the runner computes per (method, SNR)
+  after a sweep (FD/KD on VGG16 features, FID/KID with Inception weights).
+* ``level="row"`` — quantities derived from stored rows by reports.
+
+`direction(name)` is the one place reports and tables read "lower/higher is better" from.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 
+from bench.errors import UserError
 from bench.registry import METRICS
+
+REFERENCES = ("original", "target")
+
+
+@dataclass
+class EvalContext:
+    """What evaluation (never a method) knows about one row."""
+
+    original: np.ndarray
+    target: np.ndarray | None = None  # the ground-truth edit, when the dataset has one
+    labels: dict[str, Any] = field(default_factory=dict)
+    decoded_info: dict[str, Any] = field(default_factory=dict)  # e.g. the receiver's parsed request
+
+    def reference(self, ref: str) -> np.ndarray:
+        if ref == "original":
+            return self.original
+        if ref == "target" and self.target is not None:
+            return self.target
+        raise ValueError(f"no reference '{ref}' for this row")
+
+
+def direction(name: str) -> bool:
+    """True when larger values of metric `name` are better (suffixes such as '@original' ignored)."""
+    base = name.split("@", 1)[0]
+    for key in (base, base.lower()):
+        if key in METRICS:
+            return bool(METRICS.entry(key).meta.get("higher_is_better", False))
+    return False
+
+
+def level(name: str) -> str:
+    return METRICS.entry(name).meta.get("level", "image") if name in METRICS else "image"
 
 
 class PerImageMetric:
     name = ""
-    higher_is_better = True
     unit = ""
     min_size = 1
 
@@ -24,13 +68,21 @@ class PerImageMetric:
     def __call__(self, received, reference) -> float:
         return float(self.batch(received, reference)[0])
 
+    @property
+    def higher_is_better(self) -> bool:  # read from the registration
+        return direction(self.name)
+
+    def score(self, image: np.ndarray, ctx: EvalContext, ref: str) -> float:
+        return float(self(image, ctx.reference(ref)))
+
     def __repr__(self) -> str:
         return f"<metric {self.name}>"
 
 
-@METRICS.register("psnr", summary="PSNR in dB, data range 255, capped at 100 dB for identical images (higher is better)")
+@METRICS.register("psnr", summary="PSNR in dB, data range 255, capped at 100 dB for identical images (higher is better)",
+                  higher_is_better=True, level="image")
 class PSNR(PerImageMetric):
-    name, higher_is_better, unit = "psnr", True, "dB"
+    name, unit = "psnr", "dB"
 
     def __init__(self, cap: float = 100.0):
         self.cap = float(cap)
@@ -40,9 +92,10 @@ class PSNR(PerImageMetric):
         return psnr(received, reference, cap=self.cap)
 
 
-@METRICS.register("ssim", summary="SSIM, 11x11 Gaussian window (sigma 1.5), channel-averaged (higher is better)")
+@METRICS.register("ssim", summary="SSIM, 11x11 Gaussian window (sigma 1.5), channel-averaged (higher is better)",
+                  higher_is_better=True, level="image")
 class SSIM(PerImageMetric):
-    name, higher_is_better, min_size = "ssim", True, 11  # the Gaussian window
+    name, min_size = "ssim", 11  # the Gaussian window
 
     def batch(self, received, reference) -> np.ndarray:
         from bench.metrics.pixel import ssim
@@ -51,7 +104,6 @@ class SSIM(PerImageMetric):
 
 class _LPIPS(PerImageMetric):
     net = ""
-    higher_is_better = False
 
     def __init__(self, device: str = "", upsample_small: bool = False, batch_size: int = 32):
         self.device = device or None
@@ -65,11 +117,31 @@ class _LPIPS(PerImageMetric):
                               batch_size=self.batch_size, upsample_small=self.upsample_small)
 
 
-@METRICS.register("lpips-alex", summary="LPIPS v0.1, ImageNet AlexNet trunk, images >= 31 px (lower is better)")
+@METRICS.register("lpips-alex", summary="LPIPS v0.1, ImageNet AlexNet trunk, images >= 31 px (lower is better)",
+                  higher_is_better=False, level="image")
 class LPIPSAlex(_LPIPS):
     name, net = "lpips-alex", "alex"
 
 
-@METRICS.register("lpips-vgg", summary="LPIPS v0.1, ImageNet VGG16 trunk, images >= 16 px (lower is better)")
+@METRICS.register("lpips-vgg", summary="LPIPS v0.1, ImageNet VGG16 trunk, images >= 16 px (lower is better)",
+                  higher_is_better=False, level="image")
 class LPIPSVGG(_LPIPS):
     name, net = "lpips-vgg", "vgg"
+
+
+def _not_per_image(name: str, what: str):
+    def factory(**_):
+        raise UserError(f"'{name}' is {what}, not a per-image metric; leave it out of --metrics "
+                        "(set-level distances are computed after every sweep unless --no-set-metrics)")
+    return factory
+
+
+for _name, _what in (("FD-VGG16", "the Frechet distance on ImageNet-VGG16 features, per (method, SNR) set"),
+                     ("KD-VGG16", "the kernel (MMD) distance on ImageNet-VGG16 features, per (method, SNR) set"),
+                     ("FID", "the Frechet Inception distance (clean-fid weights present locally), per set"),
+                     ("KID", "the kernel Inception distance (clean-fid weights present locally), per set")):
+    METRICS.register(_name, f"{_what} (lower is better)", higher_is_better=False, level="set")(
+        _not_per_image(_name, "set-level"))
+
+METRICS.register("decode_failure_rate", "share of rows whose bitstream could not be decoded (lower is better)",
+                 higher_is_better=False, level="row")(_not_per_image("decode_failure_rate", "derived from rows"))

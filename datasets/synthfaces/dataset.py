@@ -92,6 +92,12 @@ class SynthFaces(Dataset):
             item.target = image if target_attrs == attrs else render(int(ident), target_attrs, size, self.style)
         return item
 
+    def get(self, item_id: str, size: int | None = None, seed: int = 0) -> Item:
+        split, _, index = str(item_id).rpartition("-")
+        if split != self.split or not index.isdigit() or not 0 <= int(index) < split_len(self.split):
+            raise KeyError(f"dataset '{self.spec}' has no item '{item_id}'")
+        return self.item(int(index), size, seed)
+
     def items(self, n: int | None, size: int | None = None, seed: int = 0) -> Iterator[Item]:
         count = self._count(n)
         size = check_size(self.default_size if size is None else size)

@@ -1,18 +1,22 @@
-"""The method contract every transmission scheme implements.
+"""The contract every scheme under test implements (what each side of the link may see).
 
-A scheme is split at the point the sweep runner needs:
+* **Transmitter** — ``prepare(request)`` gets a `Request`: the image, the instruction text and
+  an id, and nothing else (no ground-truth edit, no labels). It does the SNR-independent work
+  (inversion, editing, source and channel coding) once per image per sweep.
+  ``transmit(prepared, snr_db)`` is the per-SNR part (e.g. an SNR-adapted encoder); the
+  default sends the prepared streams unchanged.
+* **Channel** — the runner passes every stream (named complex vectors, one element per complex
+  channel use, average power at most 1) through the sweep's channel.
+* **Receiver** — ``receive(received, side_info, snr_db)`` sees only the channel outputs and
+  `side_info`, what the receiver is declared to know error-free (lengths, shapes, and, for
+  composed schemes with ``text=error-free``, the instruction). ``receive_batch`` takes several
+  receptions at once (the SNRs of one image) so receivers that invert or edit can batch; it
+  must give the same results as calling ``receive`` one by one.
+* **Evaluation** — only the runner's scoring sees the dataset's ground truth (the
+  ground-truth edit and labels), never the method.
 
-* ``prepare(item)``  — the transmitter's SNR-independent work (inversion, editing, source
-  coding, channel encoding). The runner calls it once per image per sweep and reuses the
-  result for every SNR.
-* ``transmit(prepared, snr_db)`` — the per-SNR part of the transmitter (e.g. an SNR-adapted
-  encoder). The default sends the prepared streams unchanged.
-* ``receive(received, side_info, snr_db)`` — the receiver. It sees only the channel outputs
-  and `side_info` (what the receiver is assumed to know error-free: lengths, shapes), never
-  the transmitter's private state or the original image.
-
-Streams are named complex vectors (one element per complex channel use) with average power
-at most 1; the runner checks that and passes each through the channel.
+``weights()`` names the trained files a scheme uses (after ``setup``); their digests enter
+every row's provenance, so retrained weights never silently reuse old rows.
 """
 from __future__ import annotations
 
@@ -23,7 +27,15 @@ from typing import Any
 import numpy as np
 
 from channels.base import Received
-from datasets.base import Item
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What a transmitter is given: the user's image and instruction, and an id for logs."""
+
+    id: str
+    image: np.ndarray  # uint8 (H, W, 3), the original S_I
+    instruction: str | None = None  # the editing request S_T (None for plain transmission)
 
 
 @dataclass
@@ -34,6 +46,7 @@ class Prepared:
     bpp: float | None = None  # source-coded bits per pixel, where the scheme has one
     text_sent: str | None = None  # text put on the channel, if any
     stage_times: dict[str, float] = field(default_factory=dict)  # seconds per named stage
+    info: dict[str, Any] = field(default_factory=dict)  # transmitter facts for the row (edit outcome, ...)
 
 
 @dataclass
@@ -43,6 +56,10 @@ class Decoded:
     text_received: str | None = None
     stage_times: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+
+
+# One reception: (channel outputs by stream name, side information, SNR in dB).
+Reception = tuple[dict[str, Received], dict[str, Any], float]
 
 
 class Method(ABC):
@@ -58,11 +75,19 @@ class Method(ABC):
     def setup(self, size: int) -> None:
         """Called once per sweep with the image resolution before any prepare()."""
 
+    def weights(self) -> dict[str, str]:
+        """Trained weight files this scheme uses: role -> path (after setup)."""
+        return {}
+
     @abstractmethod
-    def prepare(self, item: Item) -> Prepared: ...
+    def prepare(self, request: Request) -> Prepared: ...
 
     def transmit(self, prepared: Prepared, snr_db: float) -> dict[str, np.ndarray]:
         return prepared.streams
 
     @abstractmethod
     def receive(self, received: dict[str, Received], side_info: dict[str, Any], snr_db: float) -> Decoded: ...
+
+    def receive_batch(self, receptions: list[Reception]) -> list[Decoded]:
+        """Several receptions in one call; the default decodes them one by one."""
+        return [self.receive(rx, side, snr) for rx, side, snr in receptions]

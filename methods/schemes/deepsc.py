@@ -7,7 +7,7 @@ Uses the shipped ``deepsc`` zoo checkpoint (``methods/nets/deepsc.py``; make it 
 * ``setup(size)``: loads the checkpoint (UserError naming ``bench train deepsc`` if it is
   missing, truncated or for another architecture). The codec is trained at 64 px only; other
   sizes are refused with a UserError (no silent resizing, which would change what PSNR means).
-* ``prepare(item)``: the SNR-independent encoder trunk (image -> 128x8x8 features).
+* ``prepare(request)``: the SNR-independent encoder trunk (image -> 128x8x8 features).
 * ``transmit(prepared, snr)``: the SNR-conditioned encoder head -> 1024 reals -> 512 complex
   symbols (consecutive reals as I/Q), power-normalised to mean |x|^2 = 1.
 * ``receive(received, side_info, snr)``: the SNR-conditioned decoder on the received symbols
@@ -25,10 +25,9 @@ import numpy as np
 
 from bench.errors import UserError
 from bench.registry import METHODS
-from channels.analog import power_normalize
+from channels.analog import complex_to_reals, power_normalize, reals_to_complex
 from channels.base import Received
-from datasets.base import Item
-from methods.schemes.base import Decoded, Method, Prepared
+from methods.schemes.base import Decoded, Method, Prepared, Request
 from methods.nets import deepsc as codec
 
 STREAM = "image"
@@ -44,6 +43,11 @@ class DeepSC(Method):
         self.model = None
         self.size: int | None = None
         self.spec = "deepsc" + (f":checkpoint={self.checkpoint}" if self.checkpoint else "")
+
+    def weights(self) -> dict[str, str]:
+        from methods.zoo import weights_path
+
+        return {codec.NAME: str(self.checkpoint or weights_path(codec.NAME))}
 
     def setup(self, size: int) -> None:
         size = int(size)
@@ -67,10 +71,10 @@ class DeepSC(Method):
             raise UserError(f"deepsc needs {codec.SIZE}x{codec.SIZE} images, got {img.shape[1]}x{img.shape[0]}")
         return img
 
-    def prepare(self, item: Item) -> Prepared:
+    def prepare(self, request: Request) -> Prepared:
         import torch
 
-        img = self._check(item.image)
+        img = self._check(request.image)
         t0 = time.perf_counter()
         with torch.no_grad():
             feats = self.model.features(codec.to_tensor(img))
@@ -82,7 +86,7 @@ class DeepSC(Method):
 
         with torch.no_grad():
             z = self.model.head(prepared.state, float(snr_db))[0].double().numpy()
-        x = power_normalize(codec.reals_to_complex(z))  # exact float64 unit power per symbol
+        x = power_normalize(reals_to_complex(z))  # exact float64 unit power per symbol
         return {STREAM: x}
 
     def receive(self, received: dict[str, Received], side_info: dict[str, Any], snr_db: float) -> Decoded:
@@ -92,7 +96,7 @@ class DeepSC(Method):
             raise ValueError(f"deepsc expects a received stream named '{STREAM}', got {sorted(received)}")
         t0 = time.perf_counter()
         y = np.asarray(received[STREAM].y)
-        reals = codec.complex_to_reals(y)
+        reals = complex_to_reals(y)
         if reals.size != self.model.n_reals:
             raise ValueError(f"deepsc received {y.size} symbols, expected {self.model.n_reals // 2}")
         with torch.no_grad():

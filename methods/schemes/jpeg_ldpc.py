@@ -21,8 +21,7 @@ from channels.source_coding import jpeg
 from channels.base import Received
 from channels.channel_coding.digital_link import DigitalLink
 from channels.channel_coding.ldpc import DEFAULT_MAXITER, DEFAULT_N, LDPCCode
-from datasets.base import Item
-from methods.schemes.base import Decoded, Method, Prepared
+from methods.schemes.base import Decoded, Method, Prepared, Request
 
 STREAM = "image"
 
@@ -63,8 +62,8 @@ class JpegLdpc(Method):
     def target_bpp(self, hw: tuple[int, int]) -> float:
         return self.bpp if self.bpp is not None else jpeg.default_target_bpp(hw)
 
-    def prepare(self, item: Item) -> Prepared:
-        img = item.image
+    def prepare(self, request: Request) -> Prepared:
+        img = request.image
         if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
             raise ValueError(f"jpeg-ldpc needs a uint8 (H, W, 3) image, got {getattr(img, 'shape', None)}")
         hw = (int(img.shape[0]), int(img.shape[1]))

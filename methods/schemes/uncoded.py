@@ -13,14 +13,14 @@ import numpy as np
 
 from bench.registry import METHODS
 from channels.analog import complex_to_reals, reals_to_complex
-from methods.schemes.base import Decoded, Method, Prepared
+from methods.schemes.base import Decoded, Method, Prepared, Request
 
 
 @METHODS.register("uncoded", "pixels sent as analog I/Q symbols, no coding (reference curve; CBR 1/2 complex)")
 class Uncoded(Method):
-    def prepare(self, item):
+    def prepare(self, request: Request) -> Prepared:
         t0 = time.perf_counter()
-        img = np.asarray(item.image, dtype=np.float64)
+        img = np.asarray(request.image, dtype=np.float64)
         centred = img / 127.5 - 1.0  # [-1, 1]
         rms = float(np.sqrt(np.mean(centred ** 2))) or 1.0
         # Two reals per symbol: mean |x|^2 = 2 * mean(real^2); scale to unit symbol energy.

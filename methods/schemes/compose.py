@@ -1,0 +1,196 @@
+"""Separate schemes by composition: any registered codec with any registered editor.
+
+* ``m1`` — **send, then edit** (the papers' M1): the transmitter sends the original image with
+  the codec; the receiver decodes it and the editor applies the instruction there. The
+  instruction reaches the receiver in one of two declared ways:
+
+  - ``text=error-free`` — the journal's assumption: the text is side information the receiver
+    knows exactly (recorded in every row as ``info.text = "error-free"``; no channel uses).
+  - ``text=huffman-rs`` — the conference baselines: Huffman source coding + Reed–Solomon
+    (``rs_nsym`` parity bytes) + uncoded Gray 4-QAM over the *same* channel at the same SNR,
+    as a second stream ``text`` whose channel uses count in the CBR. A corrupted text that the
+    editor's parser cannot understand leaves the image unedited (outcome ``not-understood``).
+
+* ``m2`` — **edit, then send** (the papers' M2): the editor edits at the transmitter and the
+  codec sends the edited image; no text crosses the channel.
+
+Parts are nested specs: ``m2:editor=[identity],codec=[jpeg-ldpc:bpp=0.5,rate=0.5]``. The parts'
+streams are namespaced (``codec/image``), as are their side information, stage times and row
+info (``codec.*``, ``editor.*``, ``text.*``). With the ``identity`` editor both compose into
+the plain codec: the same received image, channel uses and bpp (plus the text stream's channel
+uses with ``huffman-rs``).
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from bench.errors import UserError
+from bench.registry import EDITORS, METHODS, nested
+from channels.base import Received
+from methods.editing.base import Editor
+from methods.schemes.base import Decoded, Method, Prepared, Request
+
+TEXT_MODES = ("error-free", "huffman-rs")
+TEXT_STREAM = "text"
+CODEC = "codec"
+
+
+def stream_leaf(name: str) -> str:
+    """The part-local name of a (possibly namespaced) stream: 'codec/image' -> 'image'."""
+    return name.rsplit("/", 1)[-1]
+
+
+def _into(prefix: str, streams: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {f"{prefix}/{k}": v for k, v in streams.items()}
+
+
+def _out_of(prefix: str, received: dict[str, Received]) -> dict[str, Received]:
+    head = prefix + "/"
+    return {k[len(head):]: v for k, v in received.items() if k.startswith(head)}
+
+
+def _times(prefix: str, times: dict[str, float]) -> dict[str, float]:
+    return {f"{prefix}.{k}": float(v) for k, v in times.items()}
+
+
+def _example(name: str) -> str:
+    return f"e.g. {name}:codec=[jpeg-ldpc],editor=[identity]"
+
+
+class _Composed(Method):
+    task = "edit"
+    kind = ""
+
+    def __init__(self, codec: str | None, editor: str | None) -> None:
+        if not codec or not editor:
+            raise UserError(f"method '{self.kind}' needs both codec=[SPEC] and editor=[SPEC]; {_example(self.kind)}")
+        self.codec: Method = METHODS.create(str(codec))
+        if getattr(self.codec, "task", "transmit") != "transmit":
+            raise UserError(f"'{self.codec.spec}' is an edit scheme, not a codec; give {self.kind} a codec that "
+                            "transmits images (uncoded, jpeg-ldpc, deepsc, ...)")
+        self.editor: Editor = EDITORS.create(str(editor))
+
+    def setup(self, size: int) -> None:
+        self.codec.setup(size)
+        self.editor.setup(size)
+
+    def weights(self) -> dict[str, str]:
+        out = {f"codec.{k}": v for k, v in self.codec.weights().items()}
+        out.update({f"editor.{k}": v for k, v in self.editor.weights().items()})
+        return out
+
+
+@METHODS.register("m1", "send, then edit (M1): codec=[SPEC] sends the image, editor=[SPEC] edits at the receiver; "
+                        "text=error-free|huffman-rs says how the instruction gets there")
+class SendThenEdit(_Composed):
+    kind = "m1"
+
+    def __init__(self, codec: str | None = None, editor: str | None = None, text: str = "error-free",
+                 rs_nsym: int = 16) -> None:
+        if text not in TEXT_MODES:
+            raise UserError(f"m1 text='{text}' is not known: use text=error-free (journal: the instruction is known "
+                            "exactly at the receiver) or text=huffman-rs (conference: sent over the channel)")
+        if isinstance(rs_nsym, bool) or not isinstance(rs_nsym, int) or not 2 <= rs_nsym <= 128 or rs_nsym % 2:
+            raise UserError(f"m1 rs_nsym must be an even number of Reed-Solomon parity bytes in 2..128, got {rs_nsym!r}")
+        super().__init__(codec, editor)
+        self.text = text
+        self.link = None
+        if text == "huffman-rs":
+            from channels.channel_coding.text_link import TextLink
+
+            self.link = TextLink(nsym=rs_nsym)
+        self.spec = (f"m1:codec={nested(self.codec.spec)},editor={nested(self.editor.spec)},text={text}"
+                     + (f",rs_nsym={rs_nsym}" if text == "huffman-rs" and rs_nsym != 16 else ""))
+
+    def prepare(self, request: Request) -> Prepared:
+        part = self.codec.prepare(Request(request.id, request.image, None))
+        streams = _into(CODEC, part.streams)
+        side: dict[str, Any] = {CODEC: part.side_info}
+        times = _times(CODEC, part.stage_times)
+        text_sent = None
+        if self.link is None:
+            side["instruction"] = request.instruction  # declared error-free side information
+        else:
+            t0 = time.perf_counter()
+            text_sent = request.instruction or ""
+            bits = self.link.encode(text_sent)
+            streams[TEXT_STREAM] = self.link.to_symbols(text_sent)
+            side["text_bits"] = int(bits.size)
+            times["text.encode"] = time.perf_counter() - t0
+        return Prepared(streams=streams, side_info=side, state=part, bpp=part.bpp, text_sent=text_sent,
+                        stage_times=times, info={"text": self.text})
+
+    def transmit(self, prepared: Prepared, snr_db: float) -> dict[str, np.ndarray]:
+        streams = _into(CODEC, self.codec.transmit(prepared.state, snr_db))
+        if self.link is not None:
+            streams[TEXT_STREAM] = prepared.streams[TEXT_STREAM]
+        return streams
+
+    def receive(self, received, side_info, snr_db) -> Decoded:
+        return self.receive_batch([(received, side_info, snr_db)])[0]
+
+    def receive_batch(self, receptions) -> list[Decoded]:
+        parts = self.codec.receive_batch([(_out_of(CODEC, rx), side[CODEC], snr) for rx, side, snr in receptions])
+        texts, text_info, text_times = [], [], []
+        for rx, side, _ in receptions:
+            if self.link is None:
+                texts.append(side.get("instruction"))
+                text_info.append({})
+                text_times.append({})
+                continue
+            t0 = time.perf_counter()
+            res = self.link.from_received(rx[TEXT_STREAM], side["text_bits"])
+            texts.append(res.text)
+            text_info.append({"text.rs_failed": bool(res.failed), "text.rs_corrected": int(res.corrected)})
+            text_times.append({"text.decode": time.perf_counter() - t0})
+        t0 = time.perf_counter()
+        edits = self.editor.edit_batch([p.image for p in parts], texts)
+        per_edit = (time.perf_counter() - t0) / max(len(edits), 1)
+        out = []
+        for part, text, tinfo, ttimes, ed in zip(parts, texts, text_info, text_times, edits):
+            times = _times(CODEC, part.stage_times)
+            times.update(ttimes)
+            times.update(_times("editor", ed.stage_times))
+            times["editor.edit"] = per_edit
+            info = {f"codec.{k}": v for k, v in part.info.items()}
+            info.update(tinfo)
+            info.update(ed.info())
+            out.append(Decoded(image=ed.image, decode_failures=part.decode_failures,
+                               text_received=text if self.link is not None else None,
+                               stage_times=times, info=info))
+        return out
+
+
+@METHODS.register("m2", "edit, then send (M2): editor=[SPEC] edits at the transmitter, codec=[SPEC] sends the "
+                        "edited image")
+class EditThenSend(_Composed):
+    kind = "m2"
+
+    def __init__(self, editor: str | None = None, codec: str | None = None) -> None:
+        super().__init__(codec, editor)
+        self.spec = f"m2:editor={nested(self.editor.spec)},codec={nested(self.codec.spec)}"
+
+    def prepare(self, request: Request) -> Prepared:
+        t0 = time.perf_counter()
+        ed = self.editor.edit(request.image, request.instruction)
+        t_edit = time.perf_counter() - t0
+        part = self.codec.prepare(Request(request.id, ed.image, None))
+        times = _times("editor", ed.stage_times)
+        times["editor.edit"] = t_edit
+        times.update(_times(CODEC, part.stage_times))
+        return Prepared(streams=_into(CODEC, part.streams), side_info={CODEC: part.side_info}, state=part,
+                        bpp=part.bpp, stage_times=times, info=ed.info())
+
+    def transmit(self, prepared: Prepared, snr_db: float) -> dict[str, np.ndarray]:
+        return _into(CODEC, self.codec.transmit(prepared.state, snr_db))
+
+    def receive(self, received, side_info, snr_db) -> Decoded:
+        return self.receive_batch([(received, side_info, snr_db)])[0]
+
+    def receive_batch(self, receptions) -> list[Decoded]:
+        parts = self.codec.receive_batch([(_out_of(CODEC, rx), side[CODEC], snr) for rx, side, snr in receptions])
+        return [Decoded(image=p.image, decode_failures=p.decode_failures, stage_times=_times(CODEC, p.stage_times),
+                        info={f"codec.{k}": v for k, v in p.info.items()}) for p in parts]
