@@ -1,4 +1,5 @@
-"""The DeepSC image codec (methods/nets/deepsc.py) and its registered method (methods/schemes/deepsc.py)."""
+"""The DeepSC image codec (methods/nets/deepsc.py) and its registered method (methods/schemes/deepsc.py).
+Its channel (channels/analog/torch_view.py) is tested in test_channel_views.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,44 +27,7 @@ def _method(**kw):
     return DeepSC(**kw)
 
 
-# ----------------------------------------------------------------------------- channel in torch
-
-@pytest.mark.parametrize("snr", [-6.0, 0.0, 12.0, 18.0])
-def test_torch_awgn_matches_numpy_channel(snr):
-    k = 200_000  # complex symbols
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal(k) + 1j * rng.standard_normal(k)
-    x /= np.sqrt(np.mean(np.abs(x) ** 2))
-    ref = AWGN()(x, snr, np.random.default_rng(2)).y - x
-    z = torch.from_numpy(deepsc.complex_to_reals(x))[None]
-    out = deepsc.awgn(z, snr, torch.Generator().manual_seed(3))
-    noise = deepsc.reals_to_complex((out - z)[0].numpy())
-    emp_torch = 10 * np.log10(1.0 / np.mean(np.abs(noise) ** 2))
-    emp_numpy = 10 * np.log10(1.0 / np.mean(np.abs(ref) ** 2))
-    assert abs(emp_torch - snr) < 0.1 and abs(emp_numpy - snr) < 0.1
-    assert abs(emp_torch - emp_numpy) < 0.1
-    # circular: I and Q each carry N0/2, uncorrelated
-    n0 = 10 ** (-snr / 10)
-    assert np.var(noise.real) == pytest.approx(n0 / 2, rel=0.02)
-    assert np.var(noise.imag) == pytest.approx(n0 / 2, rel=0.02)
-    assert abs(np.corrcoef(noise.real, noise.imag)[0, 1]) < 0.01
-
-
-def test_per_row_snr_tensor():
-    z = torch.zeros(2, 100_000, dtype=torch.float64)
-    out = deepsc.awgn(z, torch.tensor([0.0, 20.0], dtype=torch.float64), torch.Generator().manual_seed(0))
-    per_real = out.pow(2).mean(1).numpy()
-    assert per_real == pytest.approx([0.5, 0.005], rel=0.03)
-
-
-def test_power_normalize_unit_power_per_complex_symbol():
-    z = torch.randn(5, 1024) * torch.tensor([0.1, 1, 3, 10, 100])[:, None]
-    p = deepsc.power_normalize(z)
-    for row in p:
-        x = deepsc.reals_to_complex(row.numpy())
-        assert x.size == 512
-        assert np.mean(np.abs(x) ** 2) == pytest.approx(1.0, abs=1e-5)
-
+# ----------------------------------------------------------------------------- network
 
 def test_network_shapes_and_cbr():
     net = deepsc.build({"c1": 8, "c2": 8, "c3": 8, "snr_hidden": 4})

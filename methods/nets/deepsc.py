@@ -9,8 +9,9 @@ differentiable AWGN channel:
   down to 128x8x8 features (the *SNR-independent trunk*), then an SNR attention module
   (ADJSCC-style: channel gains from pooled features + SNR) and a 3x3 conv to 16x8x8 reals
   (the *SNR-dependent head*), then power normalisation so (1/k)·Σ|x|² = 1 per image.
-* **Channel**: the ``channels/analog/__init__.py`` convention in torch: consecutive reals pair into
-  I/Q symbols, complex noise CN(0, N0) with N0 = 10^(-SNR/10), i.e. N0/2 per real.
+* **Channel**: ``channels.analog.torch_view``, the torch view of the ``channels.analog`` convention:
+  consecutive reals pair into I/Q symbols, complex noise CN(0, N0) with N0 = 10^(-SNR/10), i.e.
+  N0/2 per real.
 * **Decoder**: 3x3 conv, SNR attention, residual blocks, two 4x4 stride-2 transposed convs,
   a 3x3 conv and pixel-shuffle to 64x64x3, sigmoid output.
 
@@ -32,6 +33,7 @@ import time
 
 import numpy as np
 
+from channels.analog.torch_view import awgn, power_normalize_reals
 from methods.zoo import Component, register_component
 
 NAME = "deepsc"
@@ -54,50 +56,6 @@ def _torch():
     import torch
 
     return torch
-
-
-# ----------------------------------------------------------------------------- channel (torch)
-
-def noise_variance(snr_db):
-    """N0 = 10^(-SNR/10) for Es = 1 (same as channels.base.noise_variance), tensor-friendly."""
-    return 10.0 ** (-snr_db / 10.0)
-
-
-def power_normalize(z):
-    """Scale each row of reals z (B, 2k) so its k complex symbols have mean |x|^2 = 1."""
-    torch = _torch()
-    k = z.shape[1] / 2.0
-    energy = z.pow(2).sum(dim=1, keepdim=True) / k
-    return z * torch.rsqrt(energy.clamp_min(1e-12))
-
-
-def awgn(z, snr_db, generator=None):
-    """AWGN on reals z (B, 2k) read as consecutive I/Q pairs: noise CN(0, N0), N0/2 per real.
-
-    snr_db: a number or a (B,) tensor of per-row SNRs in dB.
-    """
-    torch = _torch()
-    snr = torch.as_tensor(snr_db, dtype=z.dtype, device=z.device)
-    n0 = noise_variance(snr)
-    std = torch.sqrt(n0 / 2.0)
-    if std.ndim == 1:
-        std = std[:, None]
-    noise = torch.randn(z.shape, generator=generator, dtype=z.dtype, device=z.device)
-    return z + std * noise
-
-
-def reals_to_complex(z) -> np.ndarray:
-    """(2k,) reals -> (k,) complex128, pairing (z0, z1), (z2, z3), ... as channels.analog does."""
-    z = np.asarray(z, dtype=np.float64).ravel()
-    return z[0::2] + 1j * z[1::2]
-
-
-def complex_to_reals(x) -> np.ndarray:
-    x = np.asarray(x).ravel()
-    out = np.empty(2 * x.size, dtype=np.float64)
-    out[0::2] = x.real
-    out[1::2] = x.imag
-    return out
 
 
 # ----------------------------------------------------------------------------- network
@@ -175,7 +133,7 @@ def build(config: dict):
             """SNR-dependent head: features -> power-normalised reals (B, n_reals)."""
             snr = self._snr(snr, feats.shape[0], feats)
             z = self.enc_out(self.enc_att(feats, snr)).flatten(1)
-            return power_normalize(z)
+            return power_normalize_reals(z)
 
         def encode(self, img, snr):
             return self.head(self.features(img), snr)
