@@ -6,9 +6,10 @@ driver in `bench.runner` plans units, claims them and is the only SQLite writer.
 only decide *where* units run:
 
 * `SequentialExecutor` — in the driver's process, reusing its set-up methods and items.
-* `ProcessPoolExecutor` (``--workers N``) — N spawned processes; each builds its own
-  methods, channel, dataset and metrics from the specs once and fetches items by id
-  (`Dataset.get`). Results are identical to the sequential ones row for row.
+* `ProcessPoolExecutor` (``--workers N``) — N spawned processes. Each receives the driver's
+  set-up methods, channel and dataset pickled once (networks are module-level classes, so they
+  pickle; anything that does not is rebuilt from its spec), creates the metrics, and fetches
+  items by id (`Dataset.get`). Results are identical to the sequential ones row for row.
 
 A later executor (Ray) plugs in on the same `submit(unit) -> Future` seam.
 """
@@ -18,6 +19,7 @@ import concurrent.futures as cf
 import hashlib
 import multiprocessing
 import os
+import pickle
 import sys
 import time
 from dataclasses import dataclass, field
@@ -293,39 +295,56 @@ class SequentialExecutor:
         pass
 
 
-_WORKER: dict[Any, Parts] = {}
+_WORKER: dict[Any, Any] = {}
 
 
-def _worker_init(plugins: tuple[str, ...], threads: int) -> None:
+def _worker_init(plugins: tuple[str, ...], threads: int, payload: bytes | None = None) -> None:
     import importlib
 
     from bench.registry import load_builtin
 
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:  # pragma: no cover
-        pass
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # torch reads it when (and if) a method imports it
     load_builtin()
     for name in plugins:
         importlib.import_module(name)
+    _WORKER["shipped"] = pickle.loads(payload) if payload else {}
 
 
-def build_parts(ctx: SweepContext, specs: list[str]) -> Parts:
-    """A worker's own objects for the sweep (built from specs, methods set up, items fetched by id)."""
+def ship(methods: dict[str, Any], dataset, channel) -> bytes | None:
+    """The driver's set-up objects, pickled for the workers (None where they do not pickle)."""
+    shipped: dict[str, Any] = {"methods": {}}
+    for key, obj in (("dataset", dataset), ("channel", channel)):
+        try:
+            shipped[key] = pickle.dumps(obj)
+        except Exception:  # noqa: BLE001 - rebuilt from the spec in the worker instead
+            pass
+    for spec, m in methods.items():
+        try:
+            shipped["methods"][spec] = pickle.dumps(m)
+        except Exception:  # noqa: BLE001
+            pass
+    return pickle.dumps(shipped)
+
+
+def build_parts(ctx: SweepContext, specs: list[str], shipped: dict | None = None) -> Parts:
+    """A worker's objects for the sweep: the driver's pickled ones where given, else built from specs
+    (and set up); items are fetched by id."""
     from bench.provenance import method_provenance
     from bench.registry import CHANNELS, DATASETS, METHODS, METRICS
 
-    dataset = DATASETS.create(ctx.dataset)
+    shipped = shipped or {}
+    dataset = pickle.loads(shipped["dataset"]) if "dataset" in shipped else DATASETS.create(ctx.dataset)
+    channel = pickle.loads(shipped["channel"]) if "channel" in shipped else CHANNELS.create(ctx.channel)
     methods, prov, weights = {}, {}, {}
     for spec in specs:
-        m = METHODS.create(spec)
-        m.setup(ctx.size)
+        if spec in shipped.get("methods", {}):
+            m = pickle.loads(shipped["methods"][spec])
+        else:
+            m = METHODS.create(spec)
+            m.setup(ctx.size)
         methods[spec] = m
         prov[spec], weights[spec] = method_provenance(m)
-    parts = Parts(methods=methods, channel=CHANNELS.create(ctx.channel),
+    parts = Parts(methods=methods, channel=channel,
                   metrics={n: METRICS.create(n) for n in ctx.metrics},
                   fetch=lambda item_id: dataset.get(item_id, ctx.size, ctx.seed), provenance=prov, weights=weights)
     return parts
@@ -334,20 +353,19 @@ def build_parts(ctx: SweepContext, specs: list[str]) -> Parts:
 def _worker_run(unit: Unit, ctx: SweepContext, specs: tuple[str, ...]) -> list[Row]:
     key = (ctx, specs)
     if key not in _WORKER:
-        _WORKER.clear()
-        _WORKER[key] = build_parts(ctx, list(specs))
+        _WORKER[key] = build_parts(ctx, list(specs), _WORKER.get("shipped"))
     return execute_unit(unit, ctx, _WORKER[key])
 
 
 class ProcessPoolExecutor:
     """Units run in N spawned worker processes (fresh interpreters: no forked torch state)."""
 
-    def __init__(self, ctx: SweepContext, specs: list[str], workers: int):
+    def __init__(self, ctx: SweepContext, specs: list[str], workers: int, payload: bytes | None = None):
         threads = max(1, (os.cpu_count() or 1) // workers)
         self.ctx, self.specs = ctx, tuple(specs)
         self.capacity = 2 * workers
         self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_worker_init, initargs=(ctx.plugins, threads))
+                                           initializer=_worker_init, initargs=(ctx.plugins, threads, payload))
 
     def submit(self, unit: Unit) -> cf.Future:
         return self.pool.submit(_worker_run, unit, self.ctx, self.specs)

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -175,7 +175,10 @@ def run_sweep(cfg: SweepConfig, on_row: Callable[[Row], None] | None = None) -> 
         ctx = SweepContext(dataset=dataset.spec, channel=channel.spec, seed=cfg.seed, size=size, out=str(out),
                            metrics=tuple(metric_names), plugins=tuple(cfg.plugins), batch_receive=cfg.batch_receive)
         if cfg.workers >= 1 and units:
-            executor = ProcessPoolExecutor(ctx, [m.spec for m in methods], cfg.workers)
+            from bench.executor import ship
+
+            payload = ship({m.spec: m for m in methods}, dataset, channel)
+            executor = ProcessPoolExecutor(ctx, [m.spec for m in methods], cfg.workers, payload)
         else:
             parts = Parts(methods={m.spec: m for m in methods}, channel=channel, metrics=metrics,
                           fetch=by_id.__getitem__, provenance=provenance, weights=weights)
@@ -232,6 +235,10 @@ def _drive(store: ResultStore, executor, units: list[Unit], accept, result: Swee
                 exc = fut.exception()
                 if exc is not None:  # a worker's MethodError/UserError: keep the rows it finished, then stop
                     accept(getattr(exc, "rows", None) or [])
+                    if isinstance(exc, BrokenExecutor):
+                        raise MethodError(f"a worker process died while computing method '{unit.method}' on image "
+                                          f"'{unit.item_id}' ({exc}); finished rows are saved — rerun, or run with "
+                                          "--workers 0 to see the error in this process") from exc
                     raise exc
                 accept(fut.result())
                 store.release(unit.key)

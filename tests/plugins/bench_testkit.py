@@ -57,3 +57,75 @@ if "testkit-gradients" not in DATASETS.names():
             if self.delay:
                 time.sleep(self.delay)
             return super().receive(received, side_info, snr_db)
+
+
+# ----------------------------------------------------------------------------- contract v2 test entries
+
+from bench.registry import EDITORS  # noqa: E402
+from methods.editing.base import Editor, EditResult, Outcome  # noqa: E402
+
+SEEN: list[dict] = []  # what testkit-peek's transmitter could reach
+
+
+if "testkit-brighten" not in EDITORS.names():
+
+    @EDITORS.register("testkit-brighten", "test-only editor: 'make ...' brightens the image by 40 grey levels; "
+                                          "anything else is not understood")
+    class Brighten(Editor):
+        def __init__(self, amount: int = 40):
+            self.amount = int(amount)
+            self.spec = f"testkit-brighten:amount={self.amount}"
+
+        def edit(self, image, instruction):
+            return self.edit_batch([image], [instruction])[0]
+
+        def edit_batch(self, images, instructions):
+            log = os.environ.get("TESTKIT_LOG")
+            if log:
+                with open(log, "a") as f:
+                    f.write(f"edit_batch {len(images)}\n")
+            out = []
+            for im, text in zip(images, instructions):
+                if text and text.strip().lower().startswith("make"):
+                    edited = np.clip(im.astype(np.int16) + self.amount, 0, 255).astype(np.uint8)
+                    out.append(EditResult(edited, Outcome.EDITED, parsed={"verb": "make"}, trials=1))
+                else:
+                    out.append(EditResult(np.asarray(im), Outcome.NOT_UNDERSTOOD))
+            return out
+
+    @METHODS.register("testkit-peek", "test-only uncoded scheme that records what its transmitter can reach")
+    class Peek(Uncoded):
+        task = "edit"
+
+        def prepare(self, request):
+            seen = {"type": type(request).__name__,
+                    "fields": sorted(getattr(request, "__dataclass_fields__", {}) or vars(request))}
+            for name in ("target", "labels"):
+                try:
+                    seen[name] = getattr(request, name)
+                except AttributeError:
+                    seen[name] = "unreachable"
+            SEEN.append(seen)
+            return super().prepare(request)
+
+    @METHODS.register("testkit-weighted", "test-only uncoded scheme that declares a trained weight file")
+    class Weighted(Uncoded):
+        def __init__(self, weights: str = ""):
+            super().__init__()
+            self.path = str(weights)
+            self.spec = f"testkit-weighted:weights={self.path}"
+
+        def weights(self):
+            return {"net": self.path}
+
+if "testkit-text" not in DATASETS.names():
+
+    @DATASETS.register("testkit-text", "test-only gradient images with an instruction and no ground-truth edit")
+    class GradientsWithText(Dataset):
+        default_size = 16
+        TEXTS = ("make it brighter", "make the sky bluer please", "make her smile", "make it pop")
+
+        def items(self, n, size, seed=0):
+            for i in range(min(n or 8, 8)):
+                yield Item(id=f"t{i:04d}", image=gradient_image(i + 1000 * seed, size),
+                           instruction=self.TEXTS[i % len(self.TEXTS)])
