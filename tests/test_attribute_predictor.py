@@ -9,6 +9,7 @@ import torch
 from bench.errors import UserError
 from datasets.synthfaces import ATTRIBUTES, render, sample_attributes, split_identity
 from methods.nets import attribute_predictor as ap
+from methods.training import attribute_predictor as ap_training
 from methods.zoo import TrainContext, load_model, save_checkpoint, weights_path
 
 
@@ -21,7 +22,7 @@ def quick_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("ap")
     ctx = TrainContext(name=ap.NAME, seed=0, device="cpu", steps=None, work_dir=root / "work", out=root / "out",
                        quick=True)
-    ap.train(ctx)
+    ap_training.train(ctx)
     return root, ctx
 
 
@@ -46,7 +47,7 @@ def test_resume_picks_up_saved_state(quick_run):
     root, first = quick_run
     ctx = TrainContext(name=ap.NAME, seed=0, device="cpu", steps=None, work_dir=root / "work", out=root / "out2",
                        quick=True)
-    ap.train(ctx)
+    ap_training.train(ctx)
     lines = (root / "work" / "log.jsonl").read_text().splitlines()
     assert any('"event": "resume"' in ln for ln in lines)
     assert ctx.prior_wall_s > 0  # wall time carried over from the first run

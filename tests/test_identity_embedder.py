@@ -9,6 +9,7 @@ import torch
 from bench.errors import UserError
 from datasets.synthfaces import edited_target, render, sample_attributes, split_identity
 from methods.nets import identity_embedder as ie
+from methods.training import identity_embedder as ie_training
 from methods.nets.face_nets import roc_auc, verification_thresholds
 from methods.zoo import TrainContext, load_model, save_checkpoint, weights_path
 
@@ -22,7 +23,7 @@ def quick_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("ie")
     ctx = TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=root / "work", out=root / "out",
                        quick=True)
-    ie.train(ctx)
+    ie_training.train(ctx)
     return root
 
 
@@ -236,7 +237,7 @@ def test_train_progress_logs_means_and_saves_on_schedule():
     200 steps and at the end (a resumed run counts its partial window from its start)."""
     from types import SimpleNamespace
 
-    from methods.nets.face_nets import TrainProgress
+    from methods.training.face_nets import TrainProgress
 
     logs, saves = [], []
     ctx = SimpleNamespace(log=lambda **kw: logs.append(kw), wall_s=lambda: 1.0,

@@ -103,7 +103,6 @@ def test_frozen_weight_cache_follows_updates():
 
 @pytest.fixture(scope="module")
 def quick_ckpt(tmp_path_factory):
-    import methods.nets.stylegan2.component  # noqa: F401
     from methods.zoo import TrainContext, component
 
     d = tmp_path_factory.mktemp("sg2")
@@ -135,7 +134,6 @@ def test_quick_train_exports_loadable_fp16_checkpoint(quick_ckpt):
 def test_resume_continues_from_state(quick_ckpt):
     import json
 
-    import methods.nets.stylegan2.component  # noqa: F401
     from methods.zoo import TrainContext, component
 
     ctx = TrainContext(name="stylegan2", seed=0, device="cpu", steps=5, work_dir=quick_ckpt / "work",
@@ -151,7 +149,6 @@ def test_rerun_at_the_final_step_exports_without_training(quick_ckpt, tmp_path):
     import json
     import shutil
 
-    import methods.nets.stylegan2.component  # noqa: F401
     from methods.zoo import TrainContext, component
 
     work = tmp_path / "work"
@@ -195,7 +192,7 @@ def test_bad_zoo_checkpoints(quick_ckpt, tmp_path):
 
 
 def test_embedded_tier_config_and_cbr():
-    from methods.nets.stylegan2.train import EMBEDDED_CONFIG
+    from methods.nets.stylegan2 import EMBEDDED_CONFIG
 
     G = Generator(EMBEDDED_CONFIG)
     assert G.resolution == 64 and G.w_dim == 128 and G.z_dim == 128
@@ -208,7 +205,7 @@ def test_embedded_tier_config_and_cbr():
 def test_report_small(tmp_path, monkeypatch):
     import json
 
-    from methods.nets.stylegan2.report import main, quality_figures
+    from methods.training.stylegan2_report import main, quality_figures
 
     monkeypatch.setenv("EDITSC_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("EDITSC_WEIGHTS", str(tmp_path / "weights"))  # no predictor/embedder shipped here
@@ -234,7 +231,7 @@ def test_report_scores_reconstructions_against_ground_truth(tmp_path, monkeypatc
     from types import SimpleNamespace
 
     import methods.editing.inversion as inversion
-    from methods.nets.stylegan2.report import quality_figures
+    from methods.training.stylegan2_report import quality_figures
     from methods.zoo import load_model
 
     monkeypatch.setenv("EDITSC_CACHE", str(tmp_path / "cache"))

@@ -10,7 +10,7 @@ from methods.zoo import card_path
 def test_shipped_generator_matches_the_embedded_architecture():
     from methods.nets.stylegan2 import load_generator
     from methods.nets.stylegan2.generator import normalize_config
-    from methods.nets.stylegan2.train import EMBEDDED_CONFIG
+    from methods.nets.stylegan2 import EMBEDDED_CONFIG
 
     G = load_generator()
     card = json.loads(card_path("stylegan2").read_text())

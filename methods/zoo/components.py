@@ -1,6 +1,47 @@
-"""Imports every module that registers a trainable zoo component."""
-import methods.nets.stylegan2.component  # noqa: F401
-import methods.nets.instruction_encoder  # noqa: F401
-import methods.nets.deepsc  # noqa: F401
-import methods.nets.attribute_predictor  # noqa: F401
-import methods.nets.identity_embedder  # noqa: F401
+"""Every trainable zoo component: its network builder (``methods.nets``) and its trainer
+(``methods.training``).
+
+The networks never import their trainers: each component's ``train`` is a `LazyTrainer` that
+imports ``methods.training.<module>`` only when `bench train` calls it. (The instruction encoder
+and deepsc still register themselves on import.)
+"""
+from __future__ import annotations
+
+import importlib
+
+import methods.nets.deepsc  # noqa: F401  (registers itself)
+import methods.nets.instruction_encoder  # noqa: F401  (registers itself)
+from methods.nets import attribute_predictor, identity_embedder
+from methods.nets.stylegan2 import EMBEDDED_CONFIG, Generator, normalize_config
+from methods.zoo import Component, register_component
+
+
+class LazyTrainer:
+    """``train(ctx)`` of ``methods.training.<module>``, imported on the first call."""
+
+    def __init__(self, module: str):
+        self.module = f"methods.training.{module}"
+
+    def __call__(self, ctx) -> None:
+        return importlib.import_module(self.module).train(ctx)
+
+    def __repr__(self) -> str:
+        return f"LazyTrainer({self.module}.train)"
+
+
+register_component(Component(
+    name="stylegan2",
+    summary="StyleGAN2 generator (64 px SynthFaces, 128-d W, skip ToRGB) for GAN-inversion semantic coding",
+    build=Generator, train=LazyTrainer("stylegan2"), default_config=normalize_config(EMBEDDED_CONFIG), fp16=True))
+
+register_component(Component(
+    name=attribute_predictor.NAME,
+    summary="attribute predictor P: degrees 0-5 of Bangs/Eyeglasses/Beard/Smiling/Young (64 px CNN)",
+    build=attribute_predictor.build, train=LazyTrainer("attribute_predictor"),
+    default_config=dict(attribute_predictor.DEFAULT_CONFIG), fp16=True))
+
+register_component(Component(
+    name=identity_embedder.NAME,
+    summary="identity embedder (ArcFace/FaceNet role): attribute-invariant 128-d face embedding, same_person()",
+    build=identity_embedder.build, train=LazyTrainer("identity_embedder"),
+    default_config=dict(identity_embedder.DEFAULT_CONFIG), fp16=True))

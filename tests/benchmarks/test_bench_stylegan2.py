@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from methods.editing.inversion import InversionConfig, invert
-from methods.nets.stylegan2 import Generator
-from methods.nets.stylegan2.train import EMBEDDED_CONFIG
+from methods.nets.stylegan2 import EMBEDDED_CONFIG, Generator
 
 
 pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.zoo_component("stylegan2")]

@@ -21,6 +21,11 @@ from .ops import Blur, EqualLinear, FusedLeakyReLU, PixelNorm, Upsample
 
 DEFAULT_CHANNELS = {4: 512, 8: 512, 16: 512, 32: 512, 64: 256, 128: 128, 256: 64, 512: 32, 1024: 16}
 
+# Shipped embedded-tier architecture (zoo component ``stylegan2``): CBR = 128 / (64*64*3) = 0.0104
+# with a W latent.
+EMBEDDED_CONFIG = {"resolution": 64, "z_dim": 128, "w_dim": 128, "n_mlp": 4,
+                   "channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 32}}
+
 
 def log2_res(resolution: int) -> int:
     lg = int(round(math.log2(resolution))) if resolution and resolution > 0 else 0

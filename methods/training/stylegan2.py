@@ -1,11 +1,11 @@
-"""Training loop of the embedded StyleGAN2 (SynthFaces 64x64, 128-d latents) on CPU or GPU.
+"""Trainer of the embedded StyleGAN2 (``bench train stylegan2``): training loop (SynthFaces 64x64, 128-d latents) on CPU or GPU.
 
 Non-saturating logistic loss, lazy R1 on reals, style mixing, EMA generator with ramp-up,
 Adam(0, 0.99); path-length regularisation is left out (too slow on CPU). Resumable: every
 ``save_every_s`` seconds the full state (step, G, D, G_ema, both optimizers, RNG states,
 wall time) goes to ``ctx.save_state``; a rerun with the same work dir continues from it.
 At the end the EMA generator is exported (fp16) with its card; the quality figures of
-:mod:`methods.nets.stylegan2.report` are added when they can be computed.
+:mod:`methods.training.stylegan2_report` are added when they can be computed.
 """
 from __future__ import annotations
 
@@ -17,12 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .discriminator import Discriminator
-from .generator import Generator, normalize_config
+from methods.nets.stylegan2 import EMBEDDED_CONFIG, Discriminator, Generator, normalize_config
 
-# Shipped embedded-tier architecture: CBR = 128 / (64*64*3) = 0.0104 with a W latent.
-EMBEDDED_CONFIG = {"resolution": 64, "z_dim": 128, "w_dim": 128, "n_mlp": 4,
-                   "channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 32}}
 TRAIN_DEFAULTS = {"batch": 16, "lr": 0.0025, "betas": (0.0, 0.99), "r1_gamma": 1.0, "d_reg_every": 16,
                   "mixing": 0.9, "ema_kimg": 5.0, "ema_rampup": 0.05, "n_train": 30000, "steps": 24045,
                   "d_channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 16},
@@ -190,12 +186,12 @@ def train(ctx) -> None:
     quality = {"final_d_loss": round(last["d"], 4), "final_g_loss": round(last["g"], 4)} if last else {}
     if not ctx.quick:
         try:
-            from .report import quality_figures
+            from methods.training.stylegan2_report import quality_figures
 
             quality.update(quality_figures(g_ema.cpu(), out_dir=ctx.work_dir / "report", seed=ctx.seed))
         except Exception as exc:  # the checkpoint is still worth shipping; the report can be rerun
             ctx.log(event="report_failed", error=f"{type(exc).__name__}: {exc}")
-            quality["report"] = f"failed ({type(exc).__name__}); rerun python -m methods.nets.stylegan2.report"
+            quality["report"] = f"failed ({type(exc).__name__}); rerun python -m methods.training.stylegan2_report"
     path = ctx.export(gcfg, g_ema.state_dict(), quality, steps,
                       data_description(tcfg["n_train"], res, tcfg["data_style"]), fp16=True)
     ctx.log(event="exported", path=str(path), step=step, wall_s=round(ctx.wall_s(), 1))

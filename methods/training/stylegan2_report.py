@@ -1,6 +1,6 @@
 """Quality report of a StyleGAN2 generator (the shipped `stylegan2` zoo component by default).
 
-    python -m methods.nets.stylegan2.report OUT_DIR [--ckpt PATH] [--n-fd 2000] [--n-inv 64]
+    python -m methods.training.stylegan2_report OUT_DIR [--ckpt PATH] [--n-fd 2000] [--n-inv 64]
 
 Writes into OUT_DIR:
 
@@ -197,7 +197,7 @@ def quality_figures(G, out_dir=None, seed: int = 0, n_fd: int = 2000, n_inv: int
 def main(argv=None) -> int:
     from bench.errors import UserError
 
-    ap = argparse.ArgumentParser(prog="python -m methods.nets.stylegan2.report", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m methods.training.stylegan2_report", description=__doc__.split("\n")[0])
     ap.add_argument("out_dir")
     ap.add_argument("--ckpt", default=None, help="zoo checkpoint (default: the shipped methods/weights/stylegan2.pt)")
     ap.add_argument("--official", default=None, help="an official rosinality .pt / NVIDIA .pkl instead")
