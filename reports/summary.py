@@ -25,7 +25,11 @@ def summary_table(db: Path, methods=None, dataset=None) -> str:
         snrs = sorted({r.snr for r in grows})
         width = max(len("method"), *(len(r.method) for r in grows)) + 2
         head = f"{'method':<{width}}{'CBR paper':>10}{'CBR cplx':>10}{'fails':>7}  " + "".join(f"{s:>9g}" for s in snrs)
-        lines = [f"{group.title()} — mean {metric or '(no metric)'} by SNR (dB)", head, "-" * len(head)]
+        from reports.curves import reference_note
+
+        note = reference_note(grows, metric) if metric else ""
+        lines = [f"{group.title()} — mean {metric or '(no metric)'}" + (f" ({note})" if note else "") + " by SNR (dB)",
+                 head, "-" * len(head)]
         per = curves(grows, metric) if metric else {}
         for method in sorted({r.method for r in grows}):
             mrows = [r for r in grows if r.method == method]
