@@ -1,5 +1,6 @@
-"""The DeepSC image codec (methods/nets/deepsc.py) and its registered method (methods/schemes/deepsc.py).
-Its channel (channels/analog/torch_view.py) is tested in test_channel_views.py."""
+"""The DeepSC image codec (methods/nets/deepsc.py), its trainer (methods/training/deepsc.py) and its
+registered method (methods/schemes/deepsc.py). Its channel (channels/analog/torch_view.py) is tested
+in test_channel_views.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,6 +14,7 @@ from bench.cbr import cbr_paper  # noqa: E402
 from bench.errors import UserError  # noqa: E402
 from channels.analog import AWGN  # noqa: E402
 from methods.nets import deepsc  # noqa: E402
+from methods.training import deepsc as deepsc_training  # noqa: E402
 from methods.zoo import TrainContext, load_model, weights_path  # noqa: E402
 
 SNRS = (-6.0, 0.0, 6.0, 12.0, 18.0)
@@ -49,7 +51,7 @@ def test_quick_training_exports_resumes_and_loads(tmp_path, monkeypatch):
     monkeypatch.setenv("EDITSC_CACHE", str(tmp_path / "cache"))
     ctx = TrainContext(name="deepsc", seed=0, device="cpu", steps=None, work_dir=tmp_path / "work",
                        out=tmp_path / "out", quick=True)
-    deepsc.train(ctx)
+    deepsc_training.train(ctx)
     ckpt = tmp_path / "out" / "deepsc.pt"
     card = (tmp_path / "out" / "deepsc.json").read_text()
     assert "psnr_test_+18dB" in card and "cbr_paper" in card
@@ -60,7 +62,7 @@ def test_quick_training_exports_resumes_and_loads(tmp_path, monkeypatch):
     # a second run resumes from the finished state instead of retraining
     ctx2 = TrainContext(name="deepsc", seed=0, device="cpu", steps=None, work_dir=tmp_path / "work",
                         out=tmp_path / "out2", quick=True)
-    deepsc.train(ctx2)
+    deepsc_training.train(ctx2)
     log = (tmp_path / "work" / "log.jsonl").read_text()
     assert '"event": "resume"' in log and '"step": 6' in log
 

@@ -3,15 +3,14 @@
 
 The networks never import their trainers: each component's ``train`` is a `LazyTrainer` that
 imports ``methods.training.<module>`` only when `bench train` calls it. (The instruction encoder
-and deepsc still register themselves on import.)
+still registers itself on import.)
 """
 from __future__ import annotations
 
 import importlib
 
-import methods.nets.deepsc  # noqa: F401  (registers itself)
 import methods.nets.instruction_encoder  # noqa: F401  (registers itself)
-from methods.nets import attribute_predictor, identity_embedder
+from methods.nets import attribute_predictor, deepsc, identity_embedder
 from methods.nets.stylegan2 import EMBEDDED_CONFIG, Generator, normalize_config
 from methods.zoo import Component, register_component
 
@@ -33,6 +32,11 @@ register_component(Component(
     name="stylegan2",
     summary="StyleGAN2 generator (64 px SynthFaces, 128-d W, skip ToRGB) for GAN-inversion semantic coding",
     build=Generator, train=LazyTrainer("stylegan2"), default_config=normalize_config(EMBEDDED_CONFIG), fp16=True))
+
+register_component(Component(
+    name=deepsc.NAME,
+    summary="DeepSC image codec: SNR-conditioned deep JSCC autoencoder, 64 px, 512 complex symbols (CBR 1/12)",
+    build=deepsc.build, train=LazyTrainer("deepsc"), default_config=dict(deepsc.DEFAULT_CONFIG), fp16=True))
 
 register_component(Component(
     name=attribute_predictor.NAME,
