@@ -2,7 +2,7 @@
 instruction encoder's embedding layer (`bench train instruction-encoder` reads the file; nothing
 at run time needs it or MiniLM).
 
-For every word of the encoder's vocabulary (``methods.nets.instruction_encoder.build_vocab``, seed 0:
+For every word of the encoder's vocabulary (``methods.training.instruction_encoder.build_vocab``, seed 0:
 words of the TRAIN templates and of the generated negatives only) the vector is the mean of
 all-MiniLM-L6-v2's last hidden states over the word's WordPiece tokens, with the word read alone
 (``[CLS] word [SEP]``; the special tokens are left out of the mean) - a static, context-free
@@ -33,7 +33,7 @@ def main() -> int:
     import torch
 
     import bench.torchvision_compat  # noqa: F401  (transformers imports torchvision)
-    from methods.nets.instruction_encoder import build_vocab
+    from methods.training.instruction_encoder import build_vocab
     from methods.nets.text_vocab import SPECIALS
 
     try:

@@ -1,8 +1,6 @@
-"""The instruction encoder (methods/nets/instruction_encoder.py): tokenizer, training plumbing, the
-shipped checkpoint's held-out accuracy and its refusals."""
+"""The instruction encoder (methods/nets/instruction_encoder/; trainer methods/training/instruction_encoder.py):
+tokenizer, training plumbing, the shipped checkpoint's held-out accuracy and its refusals."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +9,9 @@ torch = pytest.importorskip("torch")
 
 from bench.errors import UserError  # noqa: E402
 from methods.nets import instruction_encoder as ie  # noqa: E402
+from methods.training import instruction_encoder as ie_training  # noqa: E402
 from methods.nets.text_vocab import negative_sentence, tokenize  # noqa: E402
-from methods.zoo import TrainContext, load_model  # noqa: E402
+from methods.zoo import WEIGHTS_DIR, TrainContext, load_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +32,7 @@ def test_tokenizer():
 def test_quick_training_exports_and_loads(tmp_path):
     ctx = TrainContext(name="instruction-encoder", seed=0, device="cpu", steps=None, work_dir=tmp_path / "w",
                        out=tmp_path / "out", quick=True)
-    ie.train(ctx)
+    ie_training.train(ctx)
     model = load_model("instruction-encoder", path=tmp_path / "out" / "instruction-encoder.pt")
     assert model.vocab[:2] == ["<pad>", "<unk>"] and "bangs" in model.index
     p = model.parse("make him smile more")
@@ -205,7 +204,7 @@ def test_optional_subword_features_build_and_run():
 
 def test_shipped_word_vectors_carry_lexical_knowledge():
     """The MiniLM vectors put synonyms closer than unrelated attribute words (cosine)."""
-    f = np.load(Path(ie.__file__).resolve().parents[1] / "weights" / ie.WORD_VECTORS)
+    f = np.load(WEIGHTS_DIR / ie_training.WORD_VECTORS)
     words = f["words"].tolist()
     v = f["vectors"].astype(np.float64)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
@@ -217,13 +216,13 @@ def test_shipped_word_vectors_carry_lexical_knowledge():
                                  ("fringe", "bangs", "smile"), ("chunky", "thick", "young"),
                                  ("whiskers", "beard", "glasses")]:
         assert cos(word, synonym) > cos(word, other), (word, synonym, other)
-    assert set(words) <= set(ie.build_vocab(0, 2000)) | set(ie.build_vocab(0, 30000))
+    assert set(words) <= set(ie_training.build_vocab(0, 2000)) | set(ie_training.build_vocab(0, 30000))
 
 
 def test_pretrained_word_embeddings_projection():
     vocab = ["<pad>", "<unk>", "smile", "grin", "beard", "notaword"]
     torch.manual_seed(0)
-    emb, covered = ie.pretrained_word_embeddings(vocab, 16)
+    emb, covered = ie_training.pretrained_word_embeddings(vocab, 16)
     assert emb.shape == (6, 16) and covered == 3
     assert torch.all(emb[0] == 0)
     # the covered rows are the PCA projection: "grin" nearer "smile" than "beard", as in 384-d
@@ -234,4 +233,4 @@ def test_pretrained_word_embeddings_projection():
 def test_word_init_option_is_checked():
     cfg = {"vocab": ["<pad>", "<unk>", "<num>", "smile"], "emb": 8, "hidden": 8, "dim": 8, "bow": 8, "members": 1}
     with pytest.raises(ValueError, match="word_init"):
-        ie.fit(cfg, {"word_init": "glove", "steps": 1, "batch": 4}, [], 0)
+        ie_training.fit(cfg, {"word_init": "glove", "steps": 1, "batch": 4}, [], 0)

