@@ -160,14 +160,32 @@ def references(task: str, item) -> dict[str, str]:
 
 
 def score(metrics: dict[str, Any], image: np.ndarray, item, task: str, decoded_info: dict) -> tuple[dict, dict]:
-    from bench.metrics.registered import EvalContext
+    values, refs = score_many(metrics, [image], item, task, [decoded_info])
+    return values[0], refs
 
-    ctx = EvalContext(original=item.image, target=item.target, labels=item.labels, decoded_info=decoded_info)
-    values, refs = {}, {}
+
+def score_many(metrics: dict[str, Any], images: list[np.ndarray], item, task: str,
+               decoded_infos: list[dict]) -> tuple[list[dict], dict]:
+    """Per-row metric values for several received versions of one item (e.g. its SNRs), and the
+    reference each metric key used. Metrics that only compare two images run as one batch."""
+    from bench.metrics.registered import EvalContext, PerImageMetric
+
+    values: list[dict] = [{} for _ in images]
+    refs: dict[str, str] = {}
+    ctxs = [EvalContext(original=item.image, target=item.target, labels=item.labels, decoded_info=info)
+            for info in decoded_infos]
     for suffix, ref in references(task, item).items():
         for name, m in metrics.items():
-            values[name + suffix] = float(m.score(image, ctx, ref))
-            refs[name + suffix] = ref
+            key = name + suffix
+            refs[key] = ref
+            if type(m).score is PerImageMetric.score and hasattr(m, "batch"):
+                reference = ctxs[0].reference(ref)
+                batch = m.batch(np.stack(images), np.broadcast_to(reference, (len(images),) + reference.shape))
+                for v, x in zip(values, np.asarray(batch, dtype=float)):
+                    v[key] = float(x)
+            else:
+                for v, image, ctx in zip(values, images, ctxs):
+                    v[key] = float(m.score(image, ctx, ref))
     return values, refs
 
 
@@ -232,14 +250,17 @@ def execute_unit(unit: Unit, ctx: SweepContext, parts: Parts) -> list[Row]:
     elif len(decoded_all) != len(receptions):
         raise MethodError(f"method '{method.spec}' returned {len(decoded_all)} images for {len(receptions)} receptions")
     rows = []
-    for snr, (streams, t_tx, t_ch), decoded, t_rx in zip(unit.snrs, sent, decoded_all, rx_times):
-        image = np.asarray(decoded.image)
+    images = [np.asarray(d.image) for d in decoded_all]
+    for image in images:
         if image.shape != item.image.shape or image.dtype != np.uint8:
             raise MethodError(f"method '{method.spec}' returned an image of shape {image.shape} {image.dtype}; "
                               f"expected {item.image.shape} uint8")
-        t0 = time.perf_counter()
-        values, refs = score(parts.metrics, image, item, method.task, decoded.info)
-        t_met = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    scores, refs = score_many(parts.metrics, images, item, method.task, [d.info for d in decoded_all]) \
+        if images else ([], {})
+    t_met = (time.perf_counter() - t0) / max(len(images), 1)
+    for snr, (streams, t_tx, t_ch), decoded, t_rx, image, values in zip(unit.snrs, sent, decoded_all, rx_times,
+                                                                          images, scores):
         rel = Path("images") / slug(unit.method) / unit.provenance / slug(ctx.dataset) / slug(ctx.channel) \
             / f"seed{ctx.seed}" / f"{ctx.size}px" / snr_label(snr) / f"{slug(item.id, 80)}.png"
         save_image(Path(ctx.out) / rel, image)
