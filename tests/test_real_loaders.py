@@ -281,3 +281,14 @@ def test_spec_recreates_options(celeba_root, tmp_path):
     again = DATASETS.create(ds.spec)
     assert again.spec == ds.spec and (again.requests, again.shuffle, again.crop) == ("heldout", False, 140)
     assert [e.id for e in again.entries] == [e.id for e in ds.entries]
+
+
+def test_items_can_be_fetched_by_id_as_workers_do(celeba_root, dialog_root):
+    for ds in (CelebA(root=str(celeba_root)), CelebADialog(root=str(dialog_root))):
+        items = list(ds.items(4, 32, seed=3))
+        for it in items:
+            again = ds.get(it.id, 32, seed=3)
+            assert np.array_equal(again.image, it.image)
+            assert again.instruction == it.instruction and again.labels == it.labels
+        with pytest.raises(KeyError):
+            ds.get("no-such-image.jpg", 32)

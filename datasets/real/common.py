@@ -120,9 +120,38 @@ class RealDataset(Dataset):
         rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, index, 0x5EED])
         return sample_request(rng, degrees, split=self.requests, allow_clamp=self.allow_clamp)
 
-    def items(self, n: int | None, size: int, seed: int = 0) -> Iterator[Item]:
+    def _item(self, index: int, size: int, seed: int) -> Item | None:
+        """Entry `index` as an Item (None, and counted as skipped, when its image is unusable)."""
         from datasets.instructions import expected_degree
 
+        entry = self.entries[int(index)]
+        image, reason = load_rgb(entry.path, size, center_box=self.crop)
+        if image is None:
+            self._skip(entry.id, entry.path, reason or "unreadable")
+            return None
+        labels = self._labels_for(entry)
+        if entry.degrees is not None:
+            labels["attributes"] = list(entry.degrees)
+        instruction = self._request(seed, int(index), entry.degrees)
+        text = None
+        if instruction is not None:
+            text = instruction.text
+            labels["request"] = instruction.to_dict()
+            if entry.degrees is not None:
+                labels["expected_degree"] = expected_degree(entry.degrees, instruction)
+        return Item(id=entry.id, image=image, instruction=text, labels=labels)
+
+    def get(self, item_id: str, size: int, seed: int = 0) -> Item:
+        if not hasattr(self, "_index"):
+            self._index = {e.id: i for i, e in enumerate(self.entries)}
+        if item_id not in self._index:
+            raise KeyError(f"dataset '{self.spec}' has no item '{item_id}'")
+        item = self._item(self._index[item_id], int(size or self.default_size), seed)
+        if item is None:
+            raise KeyError(f"dataset '{self.spec}' item '{item_id}' is unreadable")
+        return item
+
+    def items(self, n: int | None, size: int, seed: int = 0) -> Iterator[Item]:
         self.skipped = list(self.label_problems)
         size = int(size or self.default_size)
         order: Sequence[int] = range(len(self.entries))
@@ -132,20 +161,8 @@ class RealDataset(Dataset):
         for index in order:
             if n is not None and produced >= n:
                 return
-            entry = self.entries[int(index)]
-            image, reason = load_rgb(entry.path, size, center_box=self.crop)
-            if image is None:
-                self._skip(entry.id, entry.path, reason or "unreadable")
+            item = self._item(int(index), size, seed)
+            if item is None:
                 continue
-            labels = self._labels_for(entry)
-            if entry.degrees is not None:
-                labels["attributes"] = list(entry.degrees)
-            instruction = self._request(seed, int(index), entry.degrees)
-            text = None
-            if instruction is not None:
-                text = instruction.text
-                labels["request"] = instruction.to_dict()
-                if entry.degrees is not None:
-                    labels["expected_degree"] = expected_degree(entry.degrees, instruction)
             produced += 1
-            yield Item(id=entry.id, image=image, instruction=text, labels=labels)
+            yield item
