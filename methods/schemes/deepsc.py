@@ -28,9 +28,15 @@ from bench.registry import METHODS
 from channels.analog import complex_to_reals, power_normalize, reals_to_complex
 from channels.base import Received
 from methods.schemes.base import Decoded, Method, Prepared, Request
-from methods.nets import deepsc as codec
 
 STREAM = "image"
+
+
+def _codec():
+    """The network module, imported on first use so listing methods does not import torch."""
+    from methods.nets import deepsc
+
+    return deepsc
 
 
 @METHODS.register("deepsc", "DeepSC baseline: SNR-conditioned deep JSCC autoencoder, 64 px, 512 complex symbols "
@@ -47,18 +53,18 @@ class DeepSC(Method):
     def weights(self) -> dict[str, str]:
         from methods.zoo import weights_path
 
-        return {codec.NAME: str(self.checkpoint or weights_path(codec.NAME))}
+        return {_codec().NAME: str(self.checkpoint or weights_path(_codec().NAME))}
 
     def setup(self, size: int) -> None:
         size = int(size)
-        if size != codec.SIZE:
-            raise UserError(f"deepsc is trained for {codec.SIZE}x{codec.SIZE} images and does not resize; "
-                            f"run with --size {codec.SIZE} (got {size})")
+        if size != _codec().SIZE:
+            raise UserError(f"deepsc is trained for {_codec().SIZE}x{_codec().SIZE} images and does not resize; "
+                            f"run with --size {_codec().SIZE} (got {size})")
         if self.model is None:
             import torch
 
             torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
-            self.model = codec.load_codec(self.checkpoint)
+            self.model = _codec().load_codec(self.checkpoint)
         self.size = size
 
     def _check(self, img) -> np.ndarray:
@@ -67,8 +73,8 @@ class DeepSC(Method):
         if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
             raise UserError(f"deepsc needs a uint8 (H, W, 3) image, got {getattr(img, 'dtype', type(img))} "
                             f"{getattr(img, 'shape', '')}")
-        if img.shape[:2] != (codec.SIZE, codec.SIZE):
-            raise UserError(f"deepsc needs {codec.SIZE}x{codec.SIZE} images, got {img.shape[1]}x{img.shape[0]}")
+        if img.shape[:2] != (_codec().SIZE, _codec().SIZE):
+            raise UserError(f"deepsc needs {_codec().SIZE}x{_codec().SIZE} images, got {img.shape[1]}x{img.shape[0]}")
         return img
 
     def prepare(self, request: Request) -> Prepared:
@@ -77,7 +83,7 @@ class DeepSC(Method):
         img = self._check(request.image)
         t0 = time.perf_counter()
         with torch.no_grad():
-            feats = self.model.features(codec.to_tensor(img))
+            feats = self.model.features(_codec().to_tensor(img))
         return Prepared(streams={}, side_info={"shape": tuple(img.shape)}, state=feats,
                         stage_times={"encoder_trunk": time.perf_counter() - t0})
 
@@ -101,5 +107,5 @@ class DeepSC(Method):
             raise ValueError(f"deepsc received {y.size} symbols, expected {self.model.n_reals // 2}")
         with torch.no_grad():
             out = self.model.decode(torch.from_numpy(reals[None]).float(), float(snr_db))
-        image = codec.to_uint8(out)[0]
+        image = _codec().to_uint8(out)[0]
         return Decoded(image=image, stage_times={"decoder": time.perf_counter() - t0})
