@@ -74,3 +74,38 @@ def pool_accuracy(model, pool, n: int = 2000, seed: int = 4242) -> dict:
             "wrong": float((understood & ~exact).mean()), "n": n,
             "errors": [(t, p.reason or f"{p.attribute_name} {p.mode} d={p.direction} D={p.delta} t={p.target}")
                        for t, p, ok in zip(texts, parsed, exact) if not ok][:30]}
+
+
+def independent_accuracy(model) -> dict:
+    """Rates on the hand-written independent set (``datasets.instructions.independent``):
+
+    * ``exact``: (attribute, direction, Δ) for definite/indefinite, (attribute, target) for target;
+    * ``opposite``: the number of valid requests parsed as an edit of the right attribute that
+      moves the degree the other way (an edit's way is its direction, or -1 / +1 for target 0 / 5;
+      a target strictly inside 0..5 has no fixed way and never counts);
+    * ``valid_rejected``: valid requests answered "not understood";
+    * ``nonrequests_rejected``: non-requests answered "not understood" (should be 1.0).
+    """
+    from datasets.instructions.independent import edit_sign, load
+
+    valid, invalid = load()
+    parsed = model.parse_many([r.text for r in valid])
+    exact, opposite, rejected, errors = [], [], [], []
+    for r, p in zip(valid, parsed):
+        ok = is_exact(p, r)
+        psign = edit_sign(p.mode, p.direction, p.target) if p.understood else None
+        opp = (p.understood and p.attribute == r.attribute and psign is not None and r.sign is not None
+               and psign == -r.sign)
+        exact.append(ok)
+        opposite.append(opp)
+        rejected.append(not p.understood)
+        if not ok:
+            errors.append((r.text, ("OPPOSITE " if opp else "")
+                           + (p.reason or f"{p.attribute_name} {p.mode} d={p.direction} D={p.delta} t={p.target}")))
+    neg = model.parse_many([r.text for r in invalid])
+    accepted = [(r.text, r.kind, f"{p.attribute_name} {p.mode}") for r, p in zip(invalid, neg) if p.understood]
+    return {"exact": float(np.mean(exact)), "opposite": int(sum(opposite)),
+            "valid_rejected": float(np.mean(rejected)), "n_valid": len(valid),
+            "wrong": float(np.mean([not o and not rj for o, rj in zip(exact, rejected)])),
+            "nonrequests_rejected": 1.0 - len(accepted) / len(invalid), "n_nonrequests": len(invalid),
+            "errors": errors, "accepted_nonrequests": accepted}

@@ -1,0 +1,69 @@
+"""The independent request set: sentences written by hand, apart from the templates.
+
+``independent_requests.jsonl`` holds 181 valid editing requests and 70 non-requests (chit-chat,
+questions, other-domain edits, other languages, word salad), written in everyday phrasing by
+someone other than the template writer, before the language or the encoder were tuned against it
+(issue 9). It is a test set only: never edit it after seeing results, never train or tune on it
+(thresholds are chosen on the templates' validation split).
+
+Each valid line has ``attribute`` (a name), ``mode`` and either ``direction``/``delta``
+(definite: Δ 1-5; indefinite: Δ 1) or ``target`` (a degree, whose meaning is the renderer's
+``DEGREE_DESCRIPTIONS``). Removal ("take off his glasses") is target 0; "add X" is +1 indefinite.
+
+Scored by ``methods.nets.instruction_encoder.evaluation.independent_accuracy``. Baseline, the
+encoder shipped before issue 9 (card of 2026-11-22, 700 steps, seed 0): 68.5 % exact, 6
+opposite-direction edits, 22.7 % of valid requests rejected, 98.6 % of non-requests rejected.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from datasets.synthfaces.attributes import ATTRIBUTES
+
+PATH = Path(__file__).with_name("independent_requests.jsonl")
+
+
+@dataclass(frozen=True)
+class Request:
+    text: str
+    attribute: int
+    mode: str
+    direction: int | None
+    delta: int | None
+    target: int | None
+
+    @property
+    def sign(self) -> int | None:
+        """The way the edit moves the degree whatever the current one: +1/-1, or None for a
+        target strictly between 0 and 5 (its direction depends on the face)."""
+        return edit_sign(self.mode, self.direction, self.target)
+
+
+@dataclass(frozen=True)
+class NonRequest:
+    text: str
+    kind: str
+
+
+def edit_sign(mode, direction, target) -> int | None:
+    if mode != "target":
+        return direction
+    return -1 if target == 0 else 1 if target == 5 else None
+
+
+@lru_cache(maxsize=1)
+def load() -> tuple[tuple[Request, ...], tuple[NonRequest, ...]]:
+    valid, invalid = [], []
+    for line in PATH.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row["request"]:
+            valid.append(Request(row["text"], ATTRIBUTES.index(row["attribute"]), row["mode"],
+                                 row["direction"], row["delta"], row["target"]))
+        else:
+            invalid.append(NonRequest(row["text"], row["kind"]))
+    return tuple(valid), tuple(invalid)
