@@ -203,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="runs", help="the run directory given to 'bench run' (default runs)")
     s.add_argument("--dest", default=None, help="where to write the report (default OUT/report)")
     s.set_defaults(fn=cmd_report)
+
+    from bench.commands import data, parse  # bench parse TEXT..., bench data export SPEC
+
+    parse.add_parser(sub)
+    data.add_parser(sub)
     return p
 
 
