@@ -20,8 +20,7 @@ class _Parser(argparse.ArgumentParser):
         self._negative_number_matcher = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
 
     def error(self, message):  # one line, exit 2
-        print(f"bench: error: {message} (see 'bench {self.prog.split()[-1]} --help')" if " " in self.prog
-              else f"bench: error: {message} (see 'bench --help')", file=sys.stderr)
+        print(f"bench: error: {message} (see '{self.prog} --help')", file=sys.stderr)
         sys.exit(2)
 
 
@@ -108,23 +107,48 @@ def cmd_report(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from methods.zoo import TrainContext, component
+    from methods.zoo import TrainContext, component, trained_path, weights_path
 
+    # Every argument is checked before anything is written (no work dir, log or checkpoint on bad input).
     comp = component(args.component)
-    device = args.device
-    if device == "auto":
-        import torch
+    if args.steps is not None and args.steps < 1:
+        raise UserError(f"--steps must be >= 1 (got {args.steps}); leave it out for the component's default")
+    if not 0 <= args.seed < 2**32:
+        raise UserError(f"--seed must be >= 0 and < 2^32 (got {args.seed})")
+    if args.device not in ("auto", "cpu", "cuda"):
+        raise UserError(f"--device '{args.device}' is not known: use auto, cpu or cuda")
+    import torch
 
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA device is available here (torch.cuda.is_available() is false); "
+                        "use --device cpu or auto")
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    if args.dest and Path(args.dest).resolve() == weights_path(comp.name).parent.resolve():
+        raise UserError(f"--dest {args.dest} is the shipped weights directory; train into the work dir (or another "
+                        f"--dest) and replace the shipped weights with 'bench zoo ship {comp.name} --from PATH'")
     ctx = TrainContext(name=comp.name, seed=args.seed, device=device, steps=args.steps,
-                       work_dir=Path(args.work) if args.work else Path("runs") / "train" / comp.name,
+                       work_dir=Path(args.work) if args.work else trained_path(comp.name).parent,
                        out=Path(args.dest) if args.dest else None, resume=not args.fresh)
     comp.train(ctx)
+    out = ctx.export_path
+    if out.is_file():
+        ship = f"bench zoo ship {comp.name}" + ("" if out == trained_path(comp.name) else f" --from {out}")
+        print(f"{comp.name}: checkpoint {out} + card {out.with_suffix('.json')}; the shipped weights are "
+              f"unchanged (replace them with '{ship}')")
+    return 0
+
+
+def cmd_zoo_ship(args) -> int:
+    from methods.zoo import ship
+
+    dest, card = ship(args.component, args.src)
+    print(f"shipped {args.component}: {args.src or 'runs/train/' + args.component + '/' + args.component + '.pt'} "
+          f"-> {dest} (+ {card.name})")
     return 0
 
 
 def cmd_zoo(args) -> int:
-    from methods.zoo import COMPONENTS, load_components, read_card, weights_path
+    from methods.zoo import COMPONENTS, component_status, load_components, remake_hint
     from methods.zoo.bench import benchmark_summary, file_on_cards, results_by_component, run_benchmarks
 
     load_components()
@@ -133,23 +157,31 @@ def cmd_zoo(args) -> int:
         bench_json = Path(args.bench_json) if args.bench_json else run_benchmarks(Path("runs") / "zoo-bench.json")
         updated = file_on_cards(results_by_component(bench_json, load_avg=load))
         print(f"benchmarks from {bench_json} filed on the cards of: {', '.join(updated) or 'none'}")
+    pad = " " * 22
     for name in COMPONENTS.names():
         comp = COMPONENTS.entry(name).factory
-        path = weights_path(name)
-        card = read_card(name)
-        status = f"{path.stat().st_size / 1e6:.1f} MB" if path.exists() else "not shipped"
-        print(f"{name:<22} {status:<12} {comp.summary}")
-        if card:
-            q = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}=(see card)" if isinstance(v, (dict, list))
-                          else f"{k}={v}" for k, v in card.get("quality", {}).items())
-            print(f"{'':<22} steps={card.get('steps')} wall={card.get('wall_time_s')}s device={card.get('device')} "
-                  f"seed={card.get('seed')}")
-            if q:
-                print(f"{'':<22} {q}")
-            if card.get("benchmarks"):
-                print(f"{'':<22} bench ({card['benchmarks']['machine'].get('cpu')}, 1 thread): {benchmark_summary(card)}")
-        else:
-            print(f"{'':<22} make it with 'bench train {name}'")
+        st = component_status(name)
+        size = "not shipped" if st.size_bytes is None else f"{st.size_bytes / 1e6:.1f} MB"
+        print(f"{name:<22} {size:<12} {comp.summary}")
+        if st.size_bytes is None:
+            print(f"{pad} status: not shipped: make it with {remake_hint(name)}")
+            continue
+        if st.weights_problem:
+            print(f"{pad} status: weights broken: {st.weights_problem}")
+        if st.card_problem:
+            print(f"{pad} status: card {'missing' if st.card_missing else 'invalid'}: {st.card_problem}")
+        if not st.ok:
+            continue  # quality figures only for weights that load, from a valid card
+        card = st.card
+        q = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}=(see card)" if isinstance(v, (dict, list))
+                      else f"{k}={v}" for k, v in card["quality"].items())
+        print(f"{pad} status: ok")
+        print(f"{pad} steps={card['steps']} wall={card.get('wall_time_s')}s device={card.get('device')} "
+              f"seed={card['seed']}")
+        if q:
+            print(f"{pad} {q}")
+        if card.get("benchmarks"):
+            print(f"{pad} bench ({card['benchmarks']['machine'].get('cpu')}, 1 thread): {benchmark_summary(card)}")
     return 0
 
 
@@ -181,23 +213,35 @@ def build_parser() -> argparse.ArgumentParser:
                         "Rows are identical either way")
     s.set_defaults(fn=cmd_run)
 
-    s = sub.add_parser("train", help="train one zoo component (seeded, resumable) and write its checkpoint + card")
+    s = sub.add_parser("train", help="train one zoo component (seeded, resumable) and write its checkpoint + card "
+                                     "into its work dir (ship it with 'bench zoo ship')")
     s.add_argument("component", help="component name (see 'bench zoo')")
     s.add_argument("--steps", type=int, default=None, help="training steps (default: the component's)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--device", default="auto", help="auto | cpu | cuda (training only; nothing else needs a GPU)")
     s.add_argument("--work", default=None, help="resumable state and log (default runs/train/COMPONENT)")
-    s.add_argument("--dest", default=None, help="write the final checkpoint here instead of methods/weights")
+    s.add_argument("--dest", default=None,
+                   help="write the final checkpoint + card here instead of the work dir (never methods/weights: "
+                        "'bench zoo ship' replaces shipped weights)")
     s.add_argument("--fresh", action="store_true", help="ignore saved state and start over")
     s.set_defaults(fn=cmd_train)
 
-    s = sub.add_parser("zoo", help="list the shipped trained models with their cards")
+    s = sub.add_parser("zoo", help="list the shipped trained models, whether they load, and their cards; "
+                                   "'bench zoo ship NAME' replaces one with a trained checkpoint")
     s.add_argument("--bench", action="store_true",
                    help="first run the zoo's CPU benchmarks (tests/benchmarks, a few minutes) and file the timings "
                         "on the cards")
     s.add_argument("--bench-json", default=None, metavar="PATH",
                    help="file the timings of an existing pytest-benchmark JSON on the cards (no rerun)")
     s.set_defaults(fn=cmd_zoo)
+    zoo_sub = s.add_subparsers(dest="zoo_cmd", parser_class=_Parser, metavar="ship")
+    z = zoo_sub.add_parser("ship", help="replace the shipped checkpoint + card of a component with a trained one, "
+                                        "after loading it all-or-nothing and checking its card")
+    z.add_argument("component", help="component name (see 'bench zoo')")
+    z.add_argument("--from", dest="src", default=None, metavar="PATH",
+                   help="the checkpoint to ship (default runs/train/COMPONENT/COMPONENT.pt, what 'bench train' "
+                        "writes); its card COMPONENT.json must lie beside it")
+    z.set_defaults(fn=cmd_zoo_ship)
 
     s = sub.add_parser("report", help="figures and tables from the results database")
     s.add_argument("--out", default="runs", help="the run directory given to 'bench run' (default runs)")

@@ -6,40 +6,9 @@ import torch
 
 from bench.errors import UserError
 from methods import zoo
-
-
-def _build(config):
-    return torch.nn.Sequential(torch.nn.Linear(config["width"], config["width"]), torch.nn.ReLU(),
-                               torch.nn.Linear(config["width"], 2))
-
-
-def _train(ctx):
-    torch.manual_seed(ctx.seed)
-    state = ctx.load_state()
-    model = _build({"width": 4})
-    step = 0
-    if state:
-        model.load_state_dict(state["model"])
-        step = state["step"]
-        ctx.prior_wall_s = state["wall_s"]
-    target = ctx.steps or 6
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    while step < target:
-        loss = model(torch.ones(3, 4)).pow(2).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        step += 1
-        ctx.log(step=step, loss=loss.item())
-        ctx.save_state({"model": model.state_dict(), "step": step, "wall_s": ctx.wall_s()})
-        if step == 3 and ctx.quick:
-            return  # simulate an interrupted run
-    ctx.export({"width": 4}, model.state_dict(), {"final_loss": loss.item()}, step, "ones")
-
-
-NAME = "testkit-tiny"
-if NAME not in zoo.COMPONENTS.names():
-    zoo.register_component(zoo.Component(NAME, "test-only tiny MLP", _build, _train, {"width": 4}))
+from zoo_tiny import NAME  # tests/plugins: registers the tiny test component
+from zoo_tiny import build as _build
+from zoo_tiny import train as _train
 
 
 @pytest.fixture
@@ -50,8 +19,8 @@ def weights(tmp_path, monkeypatch):
 
 def test_round_trip_fp16_and_card(weights):
     model = _build({"width": 4})
-    path = zoo.save_checkpoint(zoo.weights_path(NAME), NAME, {"width": 4}, model.state_dict(),
-                               card={"quality": {"x": 1.0}}, fp16=True)
+    card = zoo.base_card(NAME, {"width": 4}, 0, 1, 0.0, "cpu", "ones", {"x": 1.0}, f"bench train {NAME}")
+    path = zoo.save_checkpoint(zoo.weights_path(NAME), NAME, {"width": 4}, model.state_dict(), card=card, fp16=True)
     loaded = zoo.load_model(NAME)
     for (k, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-3), k  # fp16 storage
@@ -103,17 +72,19 @@ def test_pickled_code_in_checkpoint_is_not_executed(weights, tmp_path):
 
 
 def test_training_resumes_and_accumulates_wall_time(weights, tmp_path):
-    ctx = zoo.TrainContext(NAME, seed=0, device="cpu", steps=6, work_dir=tmp_path / "work", quick=True)
+    work = tmp_path / "work"
+    ctx = zoo.TrainContext(NAME, seed=0, device="cpu", steps=6, work_dir=work, quick=True)
     _train(ctx)  # stops after step 3
-    assert not zoo.weights_path(NAME).exists()
-    ctx2 = zoo.TrainContext(NAME, seed=0, device="cpu", steps=6, work_dir=tmp_path / "work")
+    assert not (work / f"{NAME}.pt").exists()
+    ctx2 = zoo.TrainContext(NAME, seed=0, device="cpu", steps=6, work_dir=work)
     _train(ctx2)
-    steps = [json.loads(line)["step"] for line in (tmp_path / "work" / "log.jsonl").read_text().splitlines()]
+    steps = [json.loads(line)["step"] for line in (work / "log.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3, 4, 5, 6]  # resumed, nothing redone
-    card = zoo.read_card(NAME)
+    card = zoo.read_card(NAME, work / f"{NAME}.json")  # exported into the work dir ...
     assert card["steps"] == 6 and card["command"] == f"bench train {NAME} --seed 0 --steps 6"
     assert card["wall_time_s"] >= 0 and card["device"] == "cpu"
-    zoo.load_model(NAME)
+    zoo.load_model(NAME, work / f"{NAME}.pt")
+    assert not zoo.weights_path(NAME).exists() and not weights.exists()  # ... never into the shipped weights
 
 
 def test_unknown_component_suggests():

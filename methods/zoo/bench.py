@@ -83,12 +83,19 @@ def results_by_component(bench_json: Path, load_avg: float | None = None) -> dic
 
 
 def file_on_cards(results: dict[str, dict]) -> list[str]:
-    """Write each component's timings into its card; returns the components updated."""
+    """Write each component's timings into its card; returns the components updated.
+
+    A missing card (not shipped) or an invalid one is left alone: `bench zoo` reports the latter.
+    """
+    from bench.errors import UserError
     from methods.zoo import card_path, read_card, write_card
 
     done = []
     for name, entry in sorted(results.items()):
-        card = read_card(name)
+        try:
+            card = read_card(name)
+        except UserError:
+            continue  # an invalid card is not rewritten (that would hide what is wrong with it)
         if card is None:
             continue  # not shipped: nothing to attach the timings to
         card["benchmarks"] = entry
