@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench.errors import UserError
+from bench.options import int_option
 from channels.base import POWER, Channel, Received, noise_variance
 
 
@@ -68,16 +69,18 @@ class Rayleigh(Channel):
             raise UserError(f"rayleigh fading='{fading}' is not known: use fading=fast or fading=block")
         if csi not in ("perfect", "none"):
             raise UserError(f"rayleigh csi='{csi}' is not known: use csi=perfect or csi=none")
-        if int(block) < 0:
-            raise UserError("rayleigh block must be >= 0 symbols (0 = one coefficient per transmission)")
-        self.fading, self.block, self.csi = fading, int(block), csi
+        block = int_option(block, "rayleigh block", 0, note=" (symbols per fading block; 0 = one coefficient per "
+                                                          "transmission)")
+        self.fading, self.block, self.csi = fading, block, csi
         opts = [f"fading={fading}"] + ([f"block={self.block}"] if fading == "block" else []) + [f"csi={csi}"]
         self.spec = "rayleigh:" + ",".join(opts)
 
     def coefficients(self, k: int, rng: np.random.Generator) -> np.ndarray:
         if self.fading == "fast":
             return complex_noise(k, 1.0, rng)
-        span = self.block or max(k, 1)
+        # A block longer than the transmission is one coefficient for it all, as block=0 (same draws);
+        # clamping keeps np.repeat from allocating block (not k) symbols.
+        span = max(1, min(self.block or k, k))
         n_blocks = -(-k // span)
         return np.repeat(complex_noise(n_blocks, 1.0, rng), span)[:k]
 

@@ -50,6 +50,13 @@ DEFAULT_N = 1008
 DEFAULT_MAXITER = 50
 LLR_CLIP = 25.0  # |message| cap, see the module doc (P(error) ~ e^-25: no practical loss)
 _CHUNK_BYTES = 128 * 2**20
+# Longest code we build. Memory grows with n^2: pyldpc's construction (dense H, G and its Gaussian
+# elimination) peaks at ~24 n^2 bytes and takes seconds to tens of seconds (measured n = 1008 / 2016
+# / 4032: 25 / 98 / 391 MB, 0.9 / 4.3 / 18 s), the dense int64 H kept for decoding is (n-k)·n·8
+# ~ 4 n^2 bytes, and BP's two (n-k, n) float64 message arrays take ~8 n^2 bytes per codeword in flight.
+# At n = 4096 that is ~0.4 GB once, 64 MiB and 128 MiB (= _CHUNK_BYTES, one codeword per chunk):
+# the most a small machine should spend on one code. n = 100000 would need ~240 GB.
+MAX_N = 4096
 
 _CACHE: dict[tuple, "_CodeData"] = {}
 _LOCK = threading.Lock()
@@ -104,6 +111,8 @@ class LDPCCode:
                  maxiter: int = DEFAULT_MAXITER) -> None:
         if int(n) != n or n < 2:
             raise ValueError(f"LDPC length n must be an integer >= 2, got {n}")
+        if n > MAX_N:
+            raise ValueError(f"LDPC length n must be at most {MAX_N} (memory grows as n^2), got {n}")
         if int(maxiter) < 1:
             raise ValueError(f"maxiter must be >= 1, got {maxiter}")
         d_v = int(d_v)

@@ -41,6 +41,7 @@ import warnings
 from pathlib import Path
 
 from bench.errors import UserError
+from bench.options import bool_option
 from bench.registry import DATASETS
 from datasets.instructions.lexicon import ATTRIBUTES, MAX_DEGREE
 from datasets.real.common import (Entry, RealDataset, first_existing, missing, natural_key, read_lines,
@@ -159,6 +160,7 @@ class CelebADialog(RealDataset):
                  young: str = "age", requests: str = "all", shuffle: bool = True, allow_clamp: bool = False,
                  crop: int | None = None) -> None:
         super().__init__(requests=requests, shuffle=shuffle, allow_clamp=allow_clamp, crop=crop)
+        invert_beard = bool_option(invert_beard, f"{self.name} invert_beard")
         base = require_root(self.name, root, LAYOUT, SOURCE)
         img_dir = first_existing((base / d for d in ("image", "images", "CelebA-HQ-img")), want_dir=True)
         if img_dir is None:

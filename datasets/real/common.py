@@ -11,6 +11,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from bench.errors import UserError
+from bench.options import bool_option, int_option
 from datasets.base import Dataset, Item
 from datasets.image_io import is_image_file, load_rgb
 
@@ -79,9 +80,11 @@ class RealDataset(Dataset):
         if requests not in REQUEST_CHOICES:
             raise UserError(f"{self.name}: requests={requests!r} is not one of {', '.join(REQUEST_CHOICES)}")
         self.requests = requests
-        self.shuffle = bool(shuffle)
-        self.allow_clamp = bool(allow_clamp)
-        self.crop = int(crop) if crop else None
+        self.shuffle = bool_option(shuffle, f"{self.name} shuffle")
+        self.allow_clamp = bool_option(allow_clamp, f"{self.name} allow_clamp")
+        crop = None if crop is None else int_option(crop, f"{self.name} crop", 0,
+                                                     note=" (side of the centred square cut first, in pixels; 0 = none)")
+        self.crop = crop or None
         self.entries: list[Entry] = []
         self.label_problems: list[str] = []  # bad annotation rows found while indexing
 

@@ -49,6 +49,9 @@ class SynthFaces(Dataset):
         if not isinstance(cache, bool):
             raise UserError(f"synthfaces option cache must be true or false, got {cache!r}")
         self.cache = cache
+        if cache_dir is not None and not isinstance(cache_dir, str):  # e.g. cache_dir=5 parsed as a number
+            raise UserError(f"synthfaces cache_dir must be a directory path, got {cache_dir!r} (for a directory "
+                            f"named like that, write ./{cache_dir})")
         self.cache_dir = cache_dir
         name = "synthfaces-art" if style == "art" else "synthfaces"
         self.spec = f"{name}:split={self.split}" + (",cache=true" if cache else "") \

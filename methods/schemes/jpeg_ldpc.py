@@ -16,14 +16,17 @@ from typing import Any
 import numpy as np
 
 from bench.errors import UserError
+from bench.options import float_option, int_option
 from bench.registry import METHODS
 from channels.source_coding import jpeg
 from channels.base import Received
 from channels.channel_coding.digital_link import DigitalLink
-from channels.channel_coding.ldpc import DEFAULT_MAXITER, DEFAULT_N, LDPCCode
+from channels.channel_coding.ldpc import DEFAULT_MAXITER, DEFAULT_N, MAX_N, LDPCCode
 from methods.schemes.base import Decoded, Method, Prepared, Request
 
 STREAM = "image"
+MAX_BPP = 24  # raw 8-bit RGB; a JPEG target above it is meaningless
+MAX_ITER = 1000  # BP iterations: 50 by default; beyond ~1000 a failing codeword only burns time
 
 
 @METHODS.register("jpeg-ldpc", "JPEG at target bpp -> LDPC -> 4-QAM (paper baseline)")
@@ -35,14 +38,21 @@ class JpegLdpc(Method):
 
     def __init__(self, bpp: float | str | None = None, rate: float = 0.5, n: int = DEFAULT_N,
                  jpeg_stream: str = "best", maxiter: int = DEFAULT_MAXITER) -> None:
+        # Types and ranges are checked up front (bench.options): a bad value is a one-line error
+        # naming the option, not a traceback, a huge allocation or a failure on the first image.
         if isinstance(bpp, str) and bpp.lower() == "auto":
             bpp = None
-        if bpp is not None and (isinstance(bpp, (str, bool)) or not float(bpp) > 0):
-            raise UserError(f"jpeg-ldpc bpp must be a positive number (or 'auto'), got {bpp!r}")
+        if bpp is not None:
+            bpp = float_option(bpp, "jpeg-ldpc bpp", 0, MAX_BPP, lo_open=True,
+                               note=" (bits per pixel; 24 = raw 8-bit RGB) or 'auto'")
         if jpeg_stream not in jpeg.STREAMS:
             raise UserError(f"jpeg-ldpc jpeg_stream='{jpeg_stream}' is not known: use one of {', '.join(jpeg.STREAMS)}")
+        n = int_option(n, "jpeg-ldpc n", 2, MAX_N,
+                       note=" (LDPC code length in bits; memory and build time grow as n^2)")
+        rate = float_option(rate, "jpeg-ldpc rate", 0, 1, lo_open=True, hi_open=True)
+        maxiter = int_option(maxiter, "jpeg-ldpc maxiter", 1, MAX_ITER, note=" (belief-propagation iterations)")
         try:
-            code = LDPCCode(n=int(n), rate=float(rate), maxiter=int(maxiter))
+            code = LDPCCode(n=n, rate=rate, maxiter=maxiter)
         except (ValueError, TypeError) as exc:
             raise UserError(f"bad LDPC options for jpeg-ldpc: {exc}") from None
         self.bpp = None if bpp is None else float(bpp)
