@@ -29,6 +29,19 @@ def plugin_modules(extra: list[str]) -> list[str]:
     return [p for p in os.environ.get("BENCH_PLUGINS", "").split(",") if p] + list(extra)
 
 
+def _import_failure(exc: BaseException) -> str:
+    """One line for an exception raised while importing a plugin: type, message, innermost location."""
+    import traceback
+
+    text = " ".join(str(exc).split())
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = f"{exc.filename}:{exc.lineno}"
+    else:
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}" + (f": {text}" if text else "") + (f" (at {where})" if where else "")
+
+
 def _load_plugins(extra: list[str]) -> None:
     import importlib
 
@@ -36,11 +49,16 @@ def _load_plugins(extra: list[str]) -> None:
 
     load_builtin()
     names = plugin_modules(extra)
+    from_env = set(plugin_modules([])) - set(extra)
     for name in names:
+        origin = " (from BENCH_PLUGINS)" if name in from_env else ""
         try:
             importlib.import_module(name)
         except ImportError as exc:
-            raise UserError(f"cannot import plugin module '{name}': {exc}") from None
+            raise UserError(f"cannot import plugin module '{name}'{origin}: {' '.join(str(exc).split())}") from None
+        except Exception as exc:  # whatever a plugin raises at import is its problem, reported in one line
+            raise UserError(f"plugin module '{name}'{origin} failed while being imported: {_import_failure(exc)}; "
+                            "fix it, or leave it out of --plugin / BENCH_PLUGINS") from None
 
 
 def cmd_list(args) -> int:
