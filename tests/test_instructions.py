@@ -181,3 +181,80 @@ def test_unknown_current_target_unresolved_then_resolved():
 def test_bad_split():
     with pytest.raises(ValueError):
         templates("test")
+
+
+# ----------------------------------------------------------------------------- issue 9: one meaning per degree
+
+def test_degree_descriptions_name_their_own_degree():
+    """DEGREE_DESCRIPTIONS (what the renderer draws) are read by DEGREE_TERMS (the instruction
+    language's documented mapping) as their own degree and no other."""
+    from datasets.instructions.lexicon import DEGREE_TERMS, named_degrees
+    from datasets.synthfaces.attributes import DEGREE_DESCRIPTIONS
+
+    assert set(DEGREE_TERMS) == set(ATTRIBUTES) == set(DEGREE_DESCRIPTIONS)
+    for attr in ATTRIBUTES:
+        assert len(DEGREE_TERMS[attr]) == len(DEGREE_DESCRIPTIONS[attr]) == MAX_DEGREE + 1
+        for d, desc in enumerate(DEGREE_DESCRIPTIONS[attr]):
+            assert named_degrees(attr, desc) == {d}, (attr, d, desc, named_degrees(attr, desc))
+
+
+def test_target_templates_agree_with_degree_descriptions():
+    """Every target template of degree d names degree d in the descriptions' terms: degree 0 (of
+    Bangs, Eyeglasses, Beard, Smiling) by a removal / 'none' phrase, any other degree by its own
+    phrase and no other degree's, and no removal phrase ('full beard' is 4 everywhere)."""
+    from datasets.instructions.lexicon import named_degrees
+
+    bad = []
+    for t in templates("all"):
+        if t.mode != "target":
+            continue
+        attr = ATTRIBUTES[t.attribute]
+        got = named_degrees(attr, t.pattern)
+        ok = (0 in got) if (t.target == 0 and attr != "Young") else got == {t.target}
+        if not ok:
+            bad.append((t.id, t.pattern, sorted(got)))
+    assert not bad, bad
+
+
+def test_degree_terms_pin_the_issue_9_cases():
+    from datasets.instructions.lexicon import named_degrees
+
+    assert named_degrees("Beard", "give him a full beard") == {4}
+    assert named_degrees("Beard", "a short full beard") == {3}
+    assert named_degrees("Beard", "a very long, thick full beard") == {5}
+    assert named_degrees("Eyeglasses", "put dark sunglasses on her") == {5}
+    assert named_degrees("Eyeglasses", "thick frames with tinted lenses") == {4}
+    assert named_degrees("Smiling", "make her laugh") == {5}
+    assert named_degrees("Young", "turn him into a child") == {5}
+    full = {t.target for t in templates("all") if t.mode == "target" and ATTRIBUTES[t.attribute] == "Beard"
+            and "full beard" in t.pattern and "short" not in t.pattern and "long" not in t.pattern}
+    assert full == {4}
+
+
+def test_heldout_templates_before_issue_9_stay_heldout():
+    """Broadening the language adds families to both splits by the split rule, but never moves a
+    family that was held out before into training."""
+    from datasets.instructions.templates import HELDOUT_BEFORE_ISSUE9, all_templates
+
+    fams = {t.family: t.heldout for t in all_templates()}
+    assert HELDOUT_BEFORE_ISSUE9 <= set(fams)
+    assert all(fams[f] for f in HELDOUT_BEFORE_ISSUE9)
+    # added families are held out too, by the same rule (~15% of each group's additions)
+    added_held = [f for f, h in fams.items() if h and f not in HELDOUT_BEFORE_ISSUE9]
+    assert len(added_held) >= 20
+    # the held-out split still only uses words the training templates use
+    from datasets.instructions.templates import _words
+
+    train_words = set().union(*(_words(t.pattern) for t in templates("train")))
+    held_words = set().union(*(_words(t.pattern) for t in templates("heldout")))
+    assert held_words <= train_words, sorted(held_words - train_words)
+
+
+def test_everyday_phrasing_in_the_training_templates():
+    """Issue 9: removal phrasing, everyday synonyms and emotion words, age/trim/shave verbs and
+    named objects are part of the (training) language."""
+    text = " ".join(t.pattern for t in templates("train"))
+    for phrase in ("no more", "get rid of", "take off", "lose the", "sunglasses", "shades", "specs", "shave",
+                   "trim", "age {obj}", "cheerful", "grin", "laugh", "sad", "serious", "goatee", "moustache",
+                   "mustache", "child", "teenager", "elderly", "middle-aged"):
+        assert phrase in text, phrase

@@ -15,6 +15,10 @@ NUM_ATTRIBUTES = len(ATTRIBUTES)
 MAX_DEGREE = 5
 DEGREES = tuple(range(MAX_DEGREE + 1))
 
+#: What the renderer draws at each degree (``face.py``'s per-degree tables): the one source of truth
+#: for the renderer's documentation, the instruction language's target degrees (its
+#: ``datasets.instructions.lexicon.DEGREE_TERMS`` map each description's wording to the phrases
+#: target requests use, and tests check that every target template agrees) and ``bench parse``.
 DEGREE_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     "Bangs": (
         "no bangs, forehead fully visible",
@@ -43,18 +47,18 @@ DEGREE_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     "Smiling": (
         "neutral, mouth closed",
         "slight closed-mouth smile",
-        "clear closed-mouth smile",
-        "smile showing the teeth",
-        "broad smile with teeth",
+        "clear smile, the teeth just showing",
+        "smile showing the upper teeth",
+        "broad, open-mouthed smile with teeth",
         "very broad open-mouth laugh",
     ),
     "Young": (
-        "very old: white hair, deep wrinkles",
-        "old: grey hair, wrinkles",
-        "middle-aged: greying hair, light wrinkles",
-        "adult: faint lines",
-        "young: smooth skin",
-        "very young: smooth, rosy-cheeked",
+        "very old (about eighty): white hair, deep wrinkles",
+        "old (about sixty): grey hair, wrinkles",
+        "middle-aged (about forty-five): greying hair, light wrinkles",
+        "adult (twenties to thirties): faint lines",
+        "young (a teenager): smooth skin",
+        "very young (a child): smooth, rosy-cheeked, bigger eyes",
     ),
 }
 

@@ -1,4 +1,6 @@
-"""Beard (CelebA-Dialog's No_Beard column): 0 clean-shaven ... 5 very long, full beard."""
+"""Beard (CelebA-Dialog's No_Beard column), degrees as ``DEGREE_DESCRIPTIONS``: 0 clean-shaven, 1 light
+stubble, 2 heavy stubble with a moustache and goatee, 3 short full beard, 4 full beard, 5 very long, thick
+full beard ("full beard" is 4 here, in the renderer and in the documentation)."""
 PATTERNS = {
     ("definite", +1): [
         "make {poss} beard {pre} thicker",
@@ -12,6 +14,11 @@ PATTERNS = {
         "make {obj} {pre} hairier around the jaw",
         "the beard should be {pre} denser",
         "could {poss} [beard|scruff] be {pre} heavier",
+        "let {poss} [beard|stubble] grow {by}",
+        "make {obj} {pre} [hairier|scruffier]",
+        "[beard|facial hair] {pre} longer",
+        "make the beard {pre} bushier",
+        "thicken up the [beard|moustache|mustache] {by}",
     ],
     ("definite", -1): [
         "make {poss} beard {pre} shorter",
@@ -25,6 +32,11 @@ PATTERNS = {
         "make {obj} {pre} cleaner-shaven",
         "cut back the [beard|facial hair] {by}",
         "the [beard|scruff] should be {pre} lighter",
+        "trim back the [beard|whiskers] {by}",
+        "[beard|facial hair] {pre} shorter",
+        "make the [beard|stubble] {pre} lighter",
+        "take {poss} beard down {by}",
+        "make {obj} {pre} less [hairy|scruffy]",
     ],
     ("indefinite", +1): [
         "make the beard thicker",
@@ -39,6 +51,12 @@ PATTERNS = {
         "grow out the [beard|whiskers]",
         "i want a [fuller|heavier] beard on {obj}",
         "@0 {obj} should have [a beard|whiskers]",
+        "grow {poss} beard",
+        "@0 let {obj} grow a beard",
+        "make {obj} [hairier|scruffier|more bearded]",
+        "[bushier|thicker|fuller|longer] [beard|facial hair]",
+        "let the [stubble|moustache|mustache] grow out",
+        "thicken the [beard|moustache|mustache]",
     ],
     ("indefinite", -1): [
         "make the beard shorter",
@@ -52,6 +70,12 @@ PATTERNS = {
         "shorten {poss} beard",
         "make {obj} look more clean-shaven",
         "could the [beard|whiskers] be shorter",
+        "[shorter|thinner|neater|lighter] [beard|facial hair]",
+        "tidy up {poss} beard",
+        "give {poss} beard a trim",
+        "[trim|shorten] {poss} [stubble|whiskers|moustache|mustache]",
+        "make {obj} less [hairy|scruffy|bearded]",
+        "the [facial hair|moustache|mustache] is too [thick|long]",
     ],
     ("target", 0): [
         "shave {obj} [completely|clean]",
@@ -60,31 +84,46 @@ PATTERNS = {
         "no beard at all",
         "@+ get rid of every trace of [stubble|facial hair]",
         "a smooth, hairless chin",
+        "@+ shave off {poss} [beard|stubble|moustache|mustache]",
+        "@+ get rid of the [beard|whiskers|moustache|mustache]",
+        "@+ no more [beard|stubble|facial hair]",
+        "@+ take the beard off",
+        "@+ lose the [beard|scruff|stubble]",
+        "{obj} should be beardless",
+        "@+ shave it all off",
+        "what would {obj} look like clean-shaven",
     ],
     ("target", 1): [
         "leave just a light stubble",
         "give {obj} [a five o'clock shadow|light stubble]",
         "only a faint shadow of stubble on the jaw",
+        "cut the beard back to light stubble",
+        "a touch of designer stubble",
     ],
     ("target", 2): [
-        "give {obj} a short, neat beard",
-        "trim the beard down to a short one",
-        "a closely cropped beard",
+        "give {obj} heavy stubble with a [goatee|moustache and goatee]",
+        "trim the beard down to heavy stubble and a goatee",
+        "a moustache joined to a chin goatee",
+        "give {obj} a [goatee|circle beard] and [moustache|mustache]",
     ],
     ("target", 3): [
-        "give {obj} a medium-length beard",
-        "let the beard reach a medium length",
-        "a beard of moderate length, not too long",
+        "give {obj} a short [beard|full beard]",
+        "trim the beard down to a short one",
+        "a short, neat, closely cropped beard",
+        "a short full beard",
     ],
     ("target", 4): [
-        "give {obj} a bushy beard",
-        "a thick beard with a big moustache",
+        "give {obj} a [bushy|full] beard",
+        "a thick beard with a big [moustache|mustache]",
         "a dense, bushy [beard|set of whiskers]",
+        "let {poss} beard grow into a full beard",
+        "what would {obj} look like with a full beard",
     ],
     ("target", 5): [
-        "give {obj} a full beard",
+        "give {obj} a long, thick beard",
         "a very long, full beard",
         "let the beard grow as long as it can",
         "a huge wizard-style beard",
+        "a very long, thick full beard",
     ],
 }

@@ -1,4 +1,5 @@
-"""Eyeglasses: 0 none, 1 rimless, 2 thin frames, 3 thick frames, 4 thin sunglasses, 5 thick sunglasses."""
+"""Eyeglasses: degrees as ``DEGREE_DESCRIPTIONS`` (0 none, 1 thin wire rims, 2 medium plastic frames, 3 thick
+frames, 4 thick frames with tinted lenses, 5 dark sunglasses)."""
 PATTERNS = {
     ("definite", +1): [
         "make {poss} [glasses|eyeglasses|spectacles] {pre} more prominent",
@@ -12,6 +13,11 @@ PATTERNS = {
         "intensify the [glasses|eyewear] {by}",
         "make the lenses {pre} darker",
         "could the [glasses|specs] be {pre} more striking",
+        "make the [frames|specs] {pre} chunkier",
+        "make the lenses {pre} more tinted",
+        "[glasses|specs] {pre} heavier",
+        "[bump|crank] up the [glasses|eyewear] {by}",
+        "make {poss} [specs|spectacles] {pre} thicker",
     ],
     ("definite", -1): [
         "make {poss} [glasses|eyeglasses|spectacles] {pre} less noticeable",
@@ -25,6 +31,11 @@ PATTERNS = {
         "make the [glasses|eyeglasses] {pre} more discreet",
         "the frames should be {pre} finer",
         "dial the [glasses|specs] back {by}",
+        "make the [specs|frames] {pre} lighter",
+        "make the lenses {pre} less tinted",
+        "dial down the [glasses|eyewear] {by}",
+        "make the [glasses|frames] {pre} more delicate",
+        "make {poss} [specs|spectacles] {pre} thinner",
     ],
     ("indefinite", +1): [
         "make the [glasses|eyeglasses] more obvious",
@@ -40,6 +51,12 @@ PATTERNS = {
         "make the lenses darker",
         "i want stronger-looking [glasses|eyewear]",
         "@0 {obj} needs [glasses|specs]",
+        "@0 give {obj} [glasses|specs|spectacles|a pair of specs]",
+        "@0 {obj} should wear [glasses|specs]",
+        "[chunkier|bolder] [frames|glasses]",
+        "make the [glasses|specs] [bolder|heavier|chunkier]",
+        "tint the lenses",
+        "@0 put a pair of [specs|glasses] on {obj}",
     ],
     ("indefinite", -1): [
         "make the [glasses|eyeglasses] less obvious",
@@ -53,6 +70,11 @@ PATTERNS = {
         "make the [glasses|spectacles] less visible",
         "the lenses are too dark",
         "swap for [plainer|more understated] glasses",
+        "make the [glasses|specs] [lighter|more delicate|subtler]",
+        "less [tinted|dark] lenses",
+        "[finer|more delicate] [frames|specs]",
+        "the [frames|specs] are too [chunky|thick]",
+        "make {poss} [specs|spectacles] less [heavy|bold]",
     ],
     ("target", 0): [
         "@+ take {poss} [glasses|spectacles|eyeglasses] off",
@@ -61,30 +83,49 @@ PATTERNS = {
         "{poss} eyes should be free of [glasses|any eyewear]",
         "@+ get rid of the [glasses|specs]",
         "show {obj} without [glasses|spectacles]",
+        "@+ take off {poss} [glasses|specs|sunglasses]",
+        "@+ lose the [specs|glasses|shades]",
+        "@+ no more [glasses|sunglasses|specs]",
+        "{obj} shouldn't wear [glasses|eyeglasses]",
+        "@+ [glasses|specs|sunglasses] off",
+        "@+ ditch the [eyeglasses|spectacles|sunglasses]",
+        "how would {obj} look without [glasses|specs]",
     ],
     ("target", 1): [
         "give {obj} [thin wire-rimmed glasses|delicate wire spectacles]",
         "switch to thin wire-framed [glasses|eyeglasses]",
         "just a pair of fine metal-rimmed [glasses|spectacles]",
+        "put thin wire rims on {obj}",
+        "light, rimless reading glasses",
     ],
     ("target", 2): [
         "give {obj} [glasses|spectacles] with medium frames",
         "put ordinary plastic-framed glasses on {obj}",
         "regular medium-weight [glasses|spectacles]",
+        "medium plastic frames on {obj}",
+        "everyday plastic [glasses|specs]",
     ],
     ("target", 3): [
         "give {obj} [glasses|spectacles] with thick frames",
         "i'd like chunky [glasses|frames] on {obj}",
         "heavy-rimmed clear [glasses|spectacles]",
+        "thick horn-rimmed [glasses|specs]",
+        "big chunky frames with clear lenses",
     ],
     ("target", 4): [
         "give {obj} thick frames with [tinted|smoky] lenses",
         "put chunky glasses with tinted [lenses|glass] on {obj}",
         "swap the clear lenses for lightly tinted ones in thick frames",
+        "thick [glasses|specs] with tinted lenses",
     ],
     ("target", 5): [
         "give {obj} [thick-framed sunglasses|big dark shades]",
         "put heavy dark [sunglasses|shades] on {obj}",
         "the darkest, chunkiest [sunglasses|shades] possible",
+        "@0 put [sunglasses|shades] on {obj}",
+        "give {obj} [sunglasses|shades|sunnies]",
+        "swap {poss} glasses for [sunglasses|shades]",
+        "{obj} should wear dark [sunglasses|shades]",
+        "what would {obj} look like with [sunglasses|shades]",
     ],
 }

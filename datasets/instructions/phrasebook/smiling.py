@@ -1,4 +1,5 @@
-"""Smiling: 0 neutral ... 5 laughing."""
+"""Smiling: degrees as ``DEGREE_DESCRIPTIONS`` (0 neutral, 1 slight closed-mouth smile, 2 teeth just
+showing, 3 upper teeth, 4 broad open-mouthed smile, 5 laugh)."""
 PATTERNS = {
     ("definite", +1): [
         "make {obj} smile {pre} more",
@@ -13,6 +14,11 @@ PATTERNS = {
         "make the expression {pre} more joyful",
         "could {obj} grin {pre} wider",
         "let {obj} beam {pre} more",
+        "make {obj} {pre} more [cheerful|joyful|smiley|upbeat]",
+        "make {poss} expression {pre} [happier|brighter]",
+        "[smile|grin] {pre} wider",
+        "make {obj} grin {pre} more",
+        "{pre} bigger [smile|grin]",
     ],
     ("definite", -1): [
         "make {obj} smile {pre} less",
@@ -27,6 +33,11 @@ PATTERNS = {
         "i'd like {obj} {pre} less cheerful",
         "narrow {poss} [smile|grin] {by}",
         "relax {poss} mouth {by}",
+        "make {obj} {pre} [sadder|glummer|more solemn]",
+        "make {obj} look {pre} less happy",
+        "[smile|grin] {pre} smaller",
+        "make the [smile|grin] {pre} subtler",
+        "make {obj} {pre} less smiley",
     ],
     ("indefinite", +1): [
         "make {obj} smile more",
@@ -43,6 +54,13 @@ PATTERNS = {
         "make the expression more cheerful",
         "@0 can you get {obj} to crack a smile",
         "put a [happier|brighter] look on {poss} face",
+        "make {obj} [grin|beam]",
+        "make {obj} look [happy|cheerful|joyful|glad|pleased]",
+        "{obj} should look [happier|more cheerful|more upbeat]",
+        "[a happier|a more cheerful|a jollier] [face|expression|look]",
+        "brighten {poss} [face|expression]",
+        "@0 put a smile on {poss} face",
+        "make {obj} look less [sad|serious|grumpy|glum]",
     ],
     ("indefinite", -1): [
         "make {obj} smile less",
@@ -57,6 +75,13 @@ PATTERNS = {
         "the laugh is over the top",
         "show fewer teeth",
         "make {obj} look less [amused|delighted]",
+        "make {obj} look [sad|sadder|glum|grumpy|unhappy|gloomy]",
+        "make {obj} look less [happy|cheerful|joyful]",
+        "[a subtler|a less toothy|a tighter] [smile|grin]",
+        "don't [smile|grin] so widely",
+        "make {obj} [frown|sulk]",
+        "{obj} looks too [happy|cheerful|smiley]",
+        "{obj} should not look so [happy|cheerful]",
     ],
     ("target", 0): [
         "make {obj} look [serious|stern|neutral] with no smile",
@@ -65,31 +90,45 @@ PATTERNS = {
         "no smile at all",
         "@+ wipe the [smile|grin] off {poss} face",
         "an expressionless face, lips closed",
+        "@+ stop {obj} [smiling|grinning]",
+        "a neutral expression with the mouth closed",
+        "make {obj} look [serious|solemn|stern]",
+        "@+ no more [smiling|grinning]",
+        "@+ get rid of the [smile|grin]",
+        "a [poker face|blank expression]",
     ],
     ("target", 1): [
         "give {obj} a faint, closed-mouth smile",
         "only a hint of a smile",
         "the gentlest smile, lips together",
+        "a slight smile with closed lips",
+        "just a small closed-mouth smile",
     ],
     ("target", 2): [
         "a gentle smile showing a few teeth",
         "let {obj} smile with some teeth showing",
         "a pleasant smile where the teeth just peek out",
+        "a clear smile with the teeth just showing",
     ],
     ("target", 3): [
-        "give {obj} a wide, toothy smile",
-        "a broad, happy grin",
+        "give {obj} a toothy smile",
+        "a happy smile that shows the teeth",
         "a full smile that shows the upper teeth",
+        "let {obj} smile showing the upper teeth",
     ],
     ("target", 4): [
         "give {obj} a big open-mouthed smile",
         "a huge grin with the mouth open",
         "a delighted smile, mouth wide open",
+        "a broad, happy grin",
+        "give {obj} a broad smile with teeth",
     ],
     ("target", 5): [
         "make {obj} laugh out loud",
         "make {obj} burst out laughing",
         "a full, hearty laugh",
         "have {obj} roaring with laughter",
+        "make {obj} laugh",
+        "{obj} should be [laughing|cracking up]",
     ],
 }

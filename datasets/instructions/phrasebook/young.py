@@ -1,5 +1,5 @@
-"""Young (youth degree, as the issue defines CelebA-Dialog's scale): 0 very old, 1 elderly,
-2 middle-aged, 3 young adult, 4 teenager, 5 child.
+"""Young (youth degree), degrees as ``DEGREE_DESCRIPTIONS``: 0 very old (about eighty), 1 old (about
+sixty), 2 middle-aged, 3 adult (twenties to thirties), 4 young (a teenager), 5 very young (a child).
 
 Higher degree = younger, so "younger" requests have direction +1 and "older" ones -1.
 """
@@ -18,6 +18,10 @@ PATTERNS = {
         "let {obj} grow {pre} older",
         "give {obj} {pre} more [wrinkles|signs of age]",
         "advance {poss} age {by}",
+        "make {obj} look {pre} [more aged|more elderly|wrinklier]",
+        "age {obj} up {by}",
+        "make {obj} {pre} more grown-up",
+        "make {obj} look {pre} less young",
     ],
     ("definite", +1): [
         "make {obj} {pre} younger",
@@ -33,6 +37,10 @@ PATTERNS = {
         "give {obj} {pre} [smoother|younger-looking] skin",
         "roll {poss} age back {by}",
         "wind back the years {by}",
+        "age {obj} down {by}",
+        "make {obj} {pre} less old",
+        "make {obj} look {pre} fresher-faced",
+        "turn back the clock {by}",
     ],
     ("indefinite", -1): [
         "make {obj} older",
@@ -48,6 +56,12 @@ PATTERNS = {
         "give {obj} [some wrinkles|a few grey hairs]",
         "make {obj} look [older|more aged] than now",
         "i'd like an [older|aged-up] look for {obj}",
+        "age {obj}",
+        "make {obj} look less young",
+        "add a few years to {obj}",
+        "put some years on {obj}",
+        "show {obj} a few years from now",
+        "make {obj} look [more grown-up|wrinklier]",
     ],
     ("indefinite", +1): [
         "make {obj} younger",
@@ -63,41 +77,57 @@ PATTERNS = {
         "make {obj} look younger than now",
         "give {obj} a more [youthful|young] look",
         "smooth away the signs of age",
+        "de-age {obj}",
+        "make {obj} look less old",
+        "make {obj} look [fresher|fresh-faced|baby-faced]",
+        "take a few years off {obj}",
+        "age {obj} down",
+        "reverse {poss} [ageing|aging]",
+        "{obj} should not look so old",
     ],
     ("target", 5): [
         "turn {obj} into a [child|little kid]",
         "show {obj} as a young child",
         "what would {obj} look like as a [toddler|small kid]",
         "make {obj} look about five years old",
+        "make {obj} a kid again",
+        "a [childhood|child] version of {obj}",
     ],
     ("target", 4): [
         "make {obj} look like a teenager",
         "turn {obj} into a [teen|teenager]",
         "show {obj} at about sixteen",
         "make {obj} a [high-schooler|teen again]",
+        "[a teenage|an adolescent] version of {obj}",
     ],
     ("target", 3): [
         "make {obj} look like a young adult",
         "make {obj} about [twenty-five|thirty] years old",
         "show {obj} in {poss} twenties",
         "a fresh-faced twenty-something version of {obj}",
+        "show {obj} as an adult in {poss} thirties",
     ],
     ("target", 2): [
         "make {obj} middle-aged",
         "make {obj} look about forty-five",
         "show {obj} in {poss} forties",
         "a middle-aged version of {obj}",
+        "make {obj} look fifty",
+        "give {obj} [greying|graying] hair and light wrinkles",
     ],
     ("target", 1): [
         "make {obj} look elderly",
         "make {obj} look about sixty",
         "show {obj} as a senior citizen",
-        "give {obj} the look of a [grandparent|retiree]",
+        "give {obj} the look of a [grandparent|retiree|pensioner]",
+        "make {obj} old, with [grey|gray] hair and wrinkles",
     ],
     ("target", 0): [
         "make {obj} very old",
         "make {obj} look [eighty|like an eighty-year-old]",
         "show {obj} in extreme old age",
         "make {obj} a frail, very old [great-grandparent|centenarian]",
+        "make {obj} ancient, with white hair and deep wrinkles",
+        "give {obj} [white|snow-white] hair and deep wrinkles",
     ],
 }
