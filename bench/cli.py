@@ -176,9 +176,12 @@ def cmd_zoo(args) -> int:
         updated = file_on_cards(results_by_component(bench_json, load_avg=load))
         print(f"benchmarks from {bench_json} filed on the cards of: {', '.join(updated) or 'none'}")
     pad = " " * 22
+    broken = []
     for name in COMPONENTS.names():
         comp = COMPONENTS.entry(name).factory
         st = component_status(name)
+        if not st.ok and st.size_bytes is not None:  # shipped but unusable (not-shipped is only listed)
+            broken.append(name)
         size = "not shipped" if st.size_bytes is None else f"{st.size_bytes / 1e6:.1f} MB"
         print(f"{name:<22} {size:<12} {comp.summary}")
         if st.size_bytes is None:
@@ -200,6 +203,10 @@ def cmd_zoo(args) -> int:
             print(f"{pad} {q}")
         if card.get("benchmarks"):
             print(f"{pad} bench ({card['benchmarks']['machine'].get('cpu')}, 1 thread): {benchmark_summary(card)}")
+    if broken:  # a non-zero exit lets CI gate on a sound zoo
+        print(f"bench: {len(broken)} shipped component(s) not usable: {', '.join(broken)} (see status above)",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -202,11 +202,16 @@ def run_sweep(cfg: SweepConfig, on_row: Callable[[Row], None] | None = None) -> 
             result.notes.append(f"set-level metrics (FD/KD) need at least 2 images; this sweep has {len(items)}, "
                                 "so they were skipped (raise --n)")
         if cfg.set_metrics and len(items) >= 2:
+            import warnings
+
             from bench.set_metrics import update_set_metrics
 
             refs = {"original": {it.id: it.image for it in items},
                     "target": {it.id: it.target for it in items if it.target is not None}}
-            result.set_groups = update_set_metrics(store, out, scope, refs, touched)
+            with warnings.catch_warnings(record=True) as caught:  # e.g. an untrusted Inception file refused
+                warnings.simplefilter("always")
+                result.set_groups = update_set_metrics(store, out, scope, refs, touched)
+            result.notes.extend(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
     finally:
         if executor is not None:
             executor.shutdown()
