@@ -90,7 +90,11 @@ def test_identity_composition_gives_the_plain_codec_rows(tmp_path, registries):
     specs = ["uncoded", "jpeg-ldpc", "m1:codec=[uncoded],editor=[identity]", "m2:editor=[identity],codec=[uncoded]",
              "m1:codec=[jpeg-ldpc],editor=[identity]", "m2:editor=[identity],codec=[jpeg-ldpc]",
              "m1:codec=[uncoded],editor=[identity],text=huffman-rs"]
-    _, rows = sweep(tmp_path, specs)
+    res, rows = sweep(tmp_path, specs)
+    from reports.summary import summary_table
+
+    table = summary_table(res.db_path)
+    assert all(METHODS.create(spec).spec in table for spec in specs)  # canonical specs reach the report
     rows = by_method(rows)
     plain = {"uncoded": rows["uncoded"], "jpeg-ldpc": rows[METHODS.create("jpeg-ldpc").spec]}
     for spec in specs[2:]:
