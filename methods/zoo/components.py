@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from methods.nets import attribute_predictor, deepsc, identity_embedder, instruction_encoder
+from methods.nets import attribute_judge, attribute_predictor, deepsc, identity_embedder, instruction_encoder
 from methods.nets.stylegan2 import EMBEDDED_CONFIG, Generator, normalize_config
 from methods.zoo import Component, register_component
 
@@ -47,6 +47,12 @@ register_component(Component(
     summary="attribute predictor P: degrees 0-5 of Bangs/Eyeglasses/Beard/Smiling/Young (64 px CNN)",
     build=attribute_predictor.build, train=LazyTrainer("attribute_predictor"),
     default_config=dict(attribute_predictor.DEFAULT_CONFIG), fp16=True))
+
+register_component(Component(
+    name=attribute_judge.NAME,
+    summary="attribute judge J: an independent second attribute predictor, used only to score edits (never steers)",
+    build=attribute_judge.build, train=LazyTrainer("attribute_judge"),
+    default_config=dict(attribute_judge.DEFAULT_CONFIG), fp16=True))
 
 register_component(Component(
     name=identity_embedder.NAME,
