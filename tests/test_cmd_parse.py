@@ -1,18 +1,26 @@
 """`bench parse`: the shipped instruction encoder's reading of requests, checked against the
-instruction language's own labels (subprocesses, as a user runs it)."""
+instruction language's own labels (through the CLI entry point, in process)."""
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
+
+from bench.cli import main
 
 
-def bench(args, env):
-    return subprocess.run([sys.executable, "-m", "bench.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=180)
+@pytest.fixture
+def bench(capsys):
+    def run(args, env=None):
+        code = main(list(args))
+        out = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+    return run
 
 
-def test_train_template_sentences_parse_to_their_labels(bench_env):
+def test_train_template_sentences_parse_to_their_labels(bench, bench_env):
     from datasets.instructions import ATTRIBUTES, generate
 
     rng = np.random.default_rng(2024)
@@ -44,7 +52,7 @@ def test_train_template_sentences_parse_to_their_labels(bench_env):
     assert f"attribute={ATTRIBUTES[first.attribute]}" in line and f"mode={first.mode}" in line
 
 
-def test_non_request_exits_2_with_a_reason(bench_env):
+def test_non_request_exits_2_with_a_reason(bench, bench_env):
     clear = "make her smile a bit more"
     proc = bench(["parse", clear, "what is the weather in Paris"], bench_env)
     assert proc.returncode == 2
@@ -66,6 +74,7 @@ def test_non_request_exits_2_with_a_reason(bench_env):
 
 
 def test_no_text_is_a_usage_error(bench_env):
-    proc = bench(["parse"], bench_env)
+    proc = subprocess.run([sys.executable, "-m", "bench.cli", "parse"], env=bench_env, capture_output=True,
+                          text=True, timeout=180)  # argparse exits: run it as a user does
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
