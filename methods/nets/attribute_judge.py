@@ -5,7 +5,7 @@ backbone + full-resolution mouth branch, BatchNorm, ReLU) must never be scored b
 editor can fool the network that steers it. The judge reads the same five attributes at degrees
 0..5 but shares nothing with P except the task:
 
-* **architecture** — a plain (non-residual) VGG-style stack on a 2x upsampled input with
+* **architecture** — a plain (non-residual) VGG-style stack, full resolution in its first stage, with
   GroupNorm and SiLU, and attention pooling (a learned spatial softmax per attribute) instead of
   mean/max pooling and a fixed mouth crop;
 * **seed and data draw** — trained with its own seed on its own attribute draws of the train
@@ -32,7 +32,7 @@ from methods.zoo import load_model
 
 NAME = "attribute-judge"
 NUM_DEGREES = MAX_DEGREE + 1
-DEFAULT_CONFIG = {"widths": [32, 48, 96, 144], "input_size": 64, "upsample": 2,
+DEFAULT_CONFIG = {"widths": [32, 64, 96, 128], "input_size": 64, "upsample": 1,
                   "num_attributes": len(ATTRIBUTES), "num_degrees": NUM_DEGREES, "groups": 8}
 
 
