@@ -1,6 +1,8 @@
 """On-disk cache of rendered splits: one compressed .npz per (split, n, size, style, seed).
 
-Layout of ``<root>/synthfaces_<split>_<style>_n<n>_s<size>_seed<seed>_v<CACHE_VERSION>.npz``:
+Layout of ``<root>/synthfaces_<split>_<style>_n<n>_s<size>_seed<seed>_v<CACHE_VERSION>.npz`` (world 1;
+world 2: ``synthfaces-w2_<split>_<style>_<req|plain>_n<n>_s<size>_seed<seed>_v<CACHE_VERSION_W2>.npz``,
+``req`` for items with a request, whose degrees differ from the plain population items):
 
 * ``images``      uint8 (n, size, size, 3)
 * ``identity``    int64 (n,)  identity ids
@@ -25,6 +27,7 @@ from .render import check_size, check_style, render
 from .splits import check_split, sample_attributes, split_identity, split_len
 
 CACHE_VERSION = 1
+CACHE_VERSION_W2 = 1
 
 
 def default_cache_root() -> Path:
@@ -33,8 +36,12 @@ def default_cache_root() -> Path:
     return base / "synthfaces"
 
 
-def cache_path(split: str, n: int, size: int, style: str = "photo", root=None, seed: int = 0) -> Path:
+def cache_path(split: str, n: int, size: int, style: str = "photo", root=None, seed: int = 0, world: int = 1,
+               requests: bool = True) -> Path:
     root = Path(root).expanduser() if root is not None else default_cache_root()
+    if world == 2:
+        kind = "req" if requests else "plain"
+        return root / f"synthfaces-w2_{split}_{style}_{kind}_n{n}_s{size}_seed{seed}_v{CACHE_VERSION_W2}.npz"
     return root / f"synthfaces_{split}_{style}_n{n}_s{size}_seed{seed}_v{CACHE_VERSION}.npz"
 
 
@@ -49,8 +56,11 @@ def _check_n(split: str, n) -> int:
     return min(int(n), total)
 
 
-def render_split(split: str, n: int, size: int, style: str = "photo", seed: int = 0):
+def render_split(split: str, n: int, size: int, style: str = "photo", seed: int = 0, world: int = 1,
+                 requests: bool = True):
     """Render images 0..n-1 of a split: (images, identity, attributes)."""
+    if world == 2:
+        return _render_split2(split, n, size, style, seed, requests)
     images = np.empty((n, size, size, 3), np.uint8)
     ids = np.empty(n, np.int64)
     attrs = np.empty((n, 5), np.uint8)
@@ -61,26 +71,44 @@ def render_split(split: str, n: int, size: int, style: str = "photo", seed: int 
     return images, ids, attrs
 
 
+def _render_split2(split: str, n: int, size: int, style: str, seed: int, requests: bool):
+    from .v2.items import plan
+    from .v2.render import render as render2
+
+    images = np.empty((n, size, size, 3), np.uint8)
+    ids = np.empty(n, np.int64)
+    attrs = np.empty((n, 5), np.uint8)
+    for i in range(n):
+        p = plan(split, i, seed, style, requests)
+        ids[i], attrs[i] = p.identity, p.degrees
+        images[i] = render2(p.identity, list(p.degrees), size, style, p.nuisance)
+    return images, ids, attrs
+
+
 def load_split_cache(path) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
 
 
 def build_split_cache(split: str, n: int | None, size: int = 64, style: str = "photo", root=None,
-                      seed: int = 0) -> Path:
+                      seed: int = 0, world: int = 1, requests: bool = True) -> Path:
     """Render (or reuse) the first `n` images of `split` and return the .npz path.
 
-    The images are exactly those `SynthFaces(split, style).items(n, size, seed)` yields.
+    The images are exactly those `SynthFaces(split, style, world=world).items(n, size, seed)`
+    yields (world 2: `requests` tells items with a request from plain ones).
     """
     split = check_split(split)
     n = _check_n(split, n)
     size = check_size(size)
     style = check_style(style)
-    path = cache_path(split, n, size, style, root, seed)
+    if world not in (1, 2):
+        raise UserError(f"unknown SynthFaces world {world!r}: valid worlds are 1, 2")
+    version = CACHE_VERSION if world == 1 else CACHE_VERSION_W2
+    path = cache_path(split, n, size, style, root, seed, world, requests)
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
-                if z["images"].shape == (n, size, size, 3) and int(z["version"]) == CACHE_VERSION:
+                if z["images"].shape == (n, size, size, 3) and int(z["version"]) == version:
                     return path
         except Exception:  # corrupt / partial file: rebuild it
             pass
@@ -89,10 +117,10 @@ def build_split_cache(split: str, n: int | None, size: int = 64, style: str = "p
     except OSError as exc:
         raise UserError(f"cannot create the SynthFaces cache directory {path.parent}: {exc}; "
                         "set EDITSC_CACHE to a writable directory") from None
-    images, ids, attrs = render_split(split, n, size, style, seed)
+    images, ids, attrs = render_split(split, n, size, style, seed, world, requests)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
     np.savez_compressed(tmp, images=images, identity=ids, attributes=attrs,
                         index=np.arange(n, dtype=np.int64), split=np.array(split),
-                        style=np.array(style), version=np.array(CACHE_VERSION))
+                        style=np.array(style), version=np.array(version))
     os.replace(tmp, path)
     return path
