@@ -66,9 +66,9 @@ def test_encode_shapes_and_determinism(enc):
 
 
 #: (min exact, max wrong) on held-out templates that the shipped encoder must keep. The shipped
-#: encoder (MiniLM word init) reaches ~0.73-0.74 exact / ~0.18-0.19 wrong; the one before it
-#: 0.55 / 0.14 - it answers far more often at the same precision (~79% of answers right).
-HELDOUT_GUARD = (0.68, 0.22)
+#: encoder (issue 9: 986-template language, direction rule) reaches ~0.73-0.74 exact / ~0.09-0.10
+#: wrong on the issue-9 held-out split; the one before it 0.73 / 0.19 on the older, smaller split.
+HELDOUT_GUARD = (0.68, 0.13)
 
 
 def _accuracy(enc, split, seed, n=500):
@@ -83,14 +83,22 @@ def _accuracy(enc, split, seed, n=500):
 
 
 def test_shipped_encoder_fresh_train_template_sentences(enc):
+    """The encoder fits the training language (>= 99% exact with the direction rule off); the
+    direction rule (sign_max, chosen on validation) refuses a few percent of them rather than guess."""
     acc, wrong = _accuracy(enc, "train", 20260102)
-    assert acc >= 0.99 and wrong <= 0.005, (acc, wrong)
+    assert acc >= 0.95 and wrong <= 0.005, (acc, wrong)
+    sign_max, enc.sign_max = enc.sign_max, 1.0
+    try:
+        acc, wrong = _accuracy(enc, "train", 20260102)
+    finally:
+        enc.sign_max = sign_max
+    assert acc >= 0.985 and wrong <= 0.01, (acc, wrong)
 
 
 @pytest.mark.xfail(strict=True, reason="known gap (issue 4 open): trained on TRAIN templates only, the encoder "
                    "parses HELD-OUT template families (new sentence structures from known words) exactly only ~73% "
-                   "of the time (8% rejected, 19% wrong); the 98% bar is not met (a fine-tuned MiniLM reaches "
-                   "~80% on validation). strict: passing means the gap "
+                   "of the time (17% rejected, 10% wrong, issue-9 split); the 98% bar is not met (a fine-tuned "
+                   "MiniLM reached ~80% on validation). strict: passing means the gap "
                    "closed and this mark must go")
 def test_shipped_encoder_heldout_accuracy(enc):
     acc, _wrong = _accuracy(enc, "heldout", 20260101)
@@ -133,12 +141,14 @@ def test_ensemble_members_average_and_concatenate():
 
 @pytest.mark.parametrize("text,attr,mode,direction,delta,target", [
     ("Make his bangs two levels longer, please.", 0, "definite", 1, 2, None),
-    pytest.param("take her glasses off", 1, "target", None, None, 0, marks=pytest.mark.xfail(
-        strict=True, reason="a HELD-OUT template family (eyeglasses.tgt.0.00): part of the known held-out gap; "
-                             "the shipped encoder reads Eyeglasses but not 'take ... off' = remove")),
+    ("take her glasses off", 1, "target", None, None, 0),  # held-out family, read since issue 9
     ("remove the glasses", 1, "target", None, None, 0),
     ("could you trim the beard", 2, "indefinite", -1, 1, None),
-    ("make him smile a lot more", 3, "definite", 1, 4, None),
+    pytest.param("make him smile a lot more", 3, "definite", 1, 4, None, marks=pytest.mark.xfail(
+        strict=True, reason="a TRAIN-template sentence the direction rule refuses (12% of the way mass points "
+                             "down > sign_max 0.1): the cost of refusing rather than guessing a direction")),
+    ("make his smile two levels bigger", 3, "definite", 1, 2, None),
+    ("give him a very long, thick full beard", 2, "target", None, None, 5),
     ("make her look older", 4, "indefinite", -1, 1, None),
 ])
 def test_known_requests(enc, text, attr, mode, direction, delta, target):
@@ -234,3 +244,100 @@ def test_word_init_option_is_checked():
     cfg = {"vocab": ["<pad>", "<unk>", "<num>", "smile"], "emb": 8, "hidden": 8, "dim": 8, "bow": 8, "members": 1}
     with pytest.raises(ValueError, match="word_init"):
         ie_training.fit(cfg, {"word_init": "glove", "steps": 1, "batch": 4}, [], 0)
+
+
+# ----------------------------------------------------------------------------- issue 9: direction safety
+
+def _probs(attr=0, mode=1, up=0.9, target=None, conf=0.99):
+    p = {"attribute": np.full(6, (1 - conf) / 5), "mode": np.full(3, (1 - conf) / 2),
+         "direction": np.array([1 - up, up]), "delta": np.full(5, 0.2), "target": np.full(6, (1 - conf) / 5)}
+    p["attribute"][attr] = conf
+    p["mode"][mode] = conf
+    if target is not None:
+        p["target"][target] = conf
+    return p
+
+
+def test_decide_rejects_an_unsure_direction():
+    sure = ie.decide("x", _probs(up=0.99), sign_max=0.2)
+    assert sure.understood and sure.direction == 1
+    # 30% of the way mass points down: guessing "up" is refused, not made
+    unsure = ie.decide("x", _probs(up=0.7, conf=0.999), conf_min=0.5, sign_max=0.2)
+    assert not unsure.understood and "direction" in unsure.reason
+    assert ie.decide("x", _probs(up=0.7, conf=0.999), conf_min=0.5, sign_max=1.0).understood  # rule off
+    # an ensemble member that would edit the other way is a refusal too
+    down_member = _probs(up=0.1)
+    split = ie.decide("x", _probs(up=0.99), sign_max=0.2, members=[_probs(up=0.99), down_member])
+    assert not split.understood and "disagree" in split.reason
+    # a removal (target 0) against mass on "more" is refused; a middle target has no fixed way
+    p = _probs(mode=2, target=0, conf=0.95)
+    p["mode"] = np.array([0.0, 0.3, 0.7])
+    p["direction"] = np.array([0.0, 1.0])
+    assert not ie.decide("x", p, conf_min=0.1, sign_max=0.2).understood
+    mid = _probs(mode=2, target=3)
+    assert ie.decide("x", mid, sign_max=0.02).understood
+
+
+# ----------------------------------------------------------------------------- issue 9: the independent set
+
+@pytest.fixture(scope="module")
+def independent(enc):
+    from methods.nets.instruction_encoder.evaluation import independent_accuracy
+
+    return independent_accuracy(enc)
+
+
+def test_independent_set_is_what_was_committed_before_tuning():
+    """181 valid requests and 70 non-requests, hand-written apart from the templates (commit
+    92eebd0) - never edited after results were seen."""
+    from datasets.instructions.independent import PATH, load
+
+    valid, invalid = load()
+    assert (len(valid), len(invalid)) == (181, 70)
+    assert {r.attribute for r in valid} == set(range(5)) and {r.mode for r in valid} == {"definite", "indefinite",
+                                                                                        "target"}
+    import hashlib
+
+    assert hashlib.sha256(PATH.read_bytes()).hexdigest().startswith(INDEPENDENT_SHA256_PREFIX)
+
+
+INDEPENDENT_SHA256_PREFIX = "c18a8204f19323ef"
+
+
+#: the shipped encoder's figures on the independent set (card: independent_*), guarded against regressions
+INDEPENDENT_GUARD = {"exact": 0.80, "valid_rejected": 0.17, "opposite": 1, "nonrequests_rejected": 0.98}
+_NOT_MET = ("issue 9 target not reached by the shipped encoder (independent set, card of the issue-9 retrain: "
+            "80.7% exact, 1 opposite-direction edit, 16.6% of valid requests rejected, 69/70 non-requests "
+            "rejected; before issue 9: 68.5%, 6, 22.7%, 69/70). strict: passing means the target is met and "
+            "this mark must go")
+
+
+def test_independent_set_regression_guard(independent):
+    r = independent
+    assert r["exact"] >= INDEPENDENT_GUARD["exact"], r["errors"]
+    assert r["valid_rejected"] <= INDEPENDENT_GUARD["valid_rejected"], r["errors"]
+    assert r["opposite"] <= INDEPENDENT_GUARD["opposite"], r["errors"]
+    assert r["nonrequests_rejected"] >= INDEPENDENT_GUARD["nonrequests_rejected"], r["accepted_nonrequests"]
+
+
+@pytest.mark.xfail(strict=True, reason=_NOT_MET + " - exact: 80.7% < 85%")
+def test_independent_set_exact_target(independent):
+    assert independent["exact"] >= 0.85
+
+
+@pytest.mark.xfail(strict=True, reason=_NOT_MET + " - opposite: 'show her whole forehead' (a held-out template "
+                                                  "family's wording) is read as the longest bangs")
+def test_independent_set_no_opposite_direction_edit(independent):
+    assert independent["opposite"] == 0, [e for e in independent["errors"] if e[1].startswith("OPPOSITE")]
+
+
+@pytest.mark.xfail(strict=True, reason=_NOT_MET + " - 16.6% of valid requests rejected > 10% (most by the "
+                                                  "direction rule, some for unknown words)")
+def test_independent_set_valid_rejected_target(independent):
+    assert independent["valid_rejected"] <= 0.10
+
+
+@pytest.mark.xfail(strict=True, reason=_NOT_MET + " - 'make his eyebrows thicker' (other-domain) is read as "
+                                                  "longer bangs")
+def test_independent_set_nonrequests_all_rejected(independent):
+    assert independent["nonrequests_rejected"] == 1.0, independent["accepted_nonrequests"]

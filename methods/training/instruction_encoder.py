@@ -2,7 +2,8 @@
 ``methods.nets.instruction_encoder``).
 
 Sentences generated on the fly from the instruction language's TRAIN templates mixed with 20%
-generated negatives (``methods.nets.text_vocab.negative_sentence``), with label-preserving augmentation that pushes the
+generated negatives (``methods.nets.text_vocab.negative_sentence``, and for 15% of them questions or
+remarks about the attributes that ask for no edit, ``FACE_REMARKS``), with label-preserving augmentation that pushes the
 model to read content words rather than memorise template structure: word dropout (0.2 ->
 <unk>), insertion of label-neutral filler words (the language's own openers, interjections,
 suffixes, person words), moving the amount phrase to the start/end, swapping sentence halves,
@@ -28,6 +29,15 @@ at all" = target 0): the held-out bar of 98% is NOT met. A pretrained sentence m
 not close the gap either: all-MiniLM-L6-v2 fine-tuned on the same sentences reaches 79.5%
 exact on validation (the LSTM: 73%); its misses need world knowledge the templates never state
 ("make the bangs cover the eyebrows" = target 5, "show more of her forehead" = shorter bangs).
+
+Issue 9 (the 986-template language): the parser's thresholds go into the checkpoint config
+(``PARSE_THRESHOLDS``): conf_min 0.5 and the direction rule sign_max 0.1 (refuse when more than 10%
+of the way mass points the other way, or an ensemble member would edit the other way), chosen on
+the validation split by ``choose_thresholds`` (scripts/experiments/instruction_encoder_validation.py).
+The card also scores the hand-written independent request set
+(``datasets/instructions/independent_requests.jsonl``, never tuned on): 80.7% exact, 1
+opposite-direction edit, 16.6% of valid requests rejected, 69/70 non-requests rejected (the
+encoder before issue 9: 68.5%, 6, 22.7%, 69/70) - below the issue's targets (85%, 0, 10%, 70/70).
 """
 from __future__ import annotations
 
@@ -38,7 +48,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from methods.nets.instruction_encoder.evaluation import heldout_accuracy, reject_rates
+from methods.nets.instruction_encoder.evaluation import heldout_accuracy, independent_accuracy, reject_rates
 from methods.nets.instruction_encoder.model import ARCH_KEYS, DEFAULT_HYPER, MAX_TOKENS, MODES, REJECT, build
 from methods.nets.text_vocab import SPECIALS, is_word, negative_corpus_words, negative_sentence, tokenize
 
@@ -50,6 +60,39 @@ WORD_DROPOUT = 0.2
 # Optional fastText-style character n-gram features (config "subword_buckets" > 0). Tried with 4096
 # buckets: held-out exact accuracy fell from 0.52 to 0.48, so `bench train` leaves them off.
 SUBWORD_BUCKETS = 0
+
+
+#: Questions and remarks ABOUT the five attributes that ask for no edit (label: reject), drawn for
+#: FACE_REMARK_FRACTION of the generated negatives (issue 9): the broadened language has
+#: question-form requests ("what would he look like with sunglasses"); these teach the contrast.
+FACE_REMARKS = (
+    "is {obj} wearing [glasses|sunglasses|specs|spectacles|eyeglasses]",
+    "does {obj} have [a beard|bangs|a fringe|stubble|glasses|a moustache]",
+    "why is {obj} [smiling|laughing|grinning|so serious]", "how old does {obj} look",
+    "how old is {obj} in this photo", "what kind of [glasses|beard|fringe|smile] is that",
+    "i like {poss} [beard|glasses|smile|bangs|fringe]", "[nice|great|lovely] [smile|beard|glasses|bangs]",
+    "is that a [beard|goatee|moustache]", "when did {obj} grow a beard", "are those sunglasses or glasses",
+    "who is the [smiling|bearded|older|younger] [man|woman] in the picture",
+    "{obj} [looks|seems] [tired|relaxed|nice|great] today", "do you think {obj} looks [older|younger] than me",
+)
+FACE_REMARK_FRACTION = 0.15
+
+
+def _face_remarks() -> list[str]:
+    from datasets.instructions.templates import expand
+
+    return [v for pattern in FACE_REMARKS for v in expand(pattern)]
+
+
+def face_remark(rng) -> str:
+    from datasets.instructions.generator import _casing
+    from datasets.instructions.lexicon import PEOPLE
+
+    remarks = _face_remarks()
+    obj, poss, _ = PEOPLE[int(rng.integers(len(PEOPLE)))]
+    text = remarks[int(rng.integers(len(remarks)))].format(obj=obj, poss=poss)
+    q = text.split(" ", 1)[0] in ("is", "does", "why", "how", "what", "are", "who", "when", "do")
+    return _casing(rng, text + (("?", "?", "") if q else (".", "", "!"))[int(rng.integers(3))])
 
 
 def build_vocab(seed: int = 0, n_sentences: int = 30000) -> list[str]:
@@ -76,6 +119,8 @@ def build_vocab(seed: int = 0, n_sentences: int = 30000) -> list[str]:
     for _ in range(n_sentences):
         words.update(tokenize(generate(rng, None, split="train").text))
     words.update(negative_corpus_words())
+    for remark in _face_remarks():
+        words.update(tokenize(remark.replace("{obj}", " ").replace("{poss}", " ")))
     words -= set(SPECIALS)
     return list(SPECIALS) + sorted(words)
 
@@ -252,7 +297,7 @@ def _batch(rng, sampler, model, opts, fillers):
         drops.append([_drop(rng, t, opts["word_dropout"], bool(model.buckets)) for t in toks])
         labels.append(sample[2])
     for _ in range(n_neg):
-        text, _kind = negative_sentence(rng)
+        text = face_remark(rng) if rng.random() < FACE_REMARK_FRACTION else negative_sentence(rng)[0]
         toks = tokenize(text)
         tokens.append(toks)
         drops.append([_drop(rng, t, 0.15, bool(model.buckets)) for t in toks])
@@ -321,6 +366,69 @@ def fit(config: dict, opts: dict, pool, seed: int, log=None, state: dict | None 
     return model, opt
 
 
+#: the parser's thresholds (checkpoint config), chosen on the validation split by
+#: `choose_thresholds` (fit -> validation run: scripts/experiments/instruction_encoder_validation.py)
+PARSE_THRESHOLDS = {"conf_min": 0.5, "sign_max": 0.1}
+CONF_GRID = (0.4, 0.5, 0.6, 0.7, 0.8)
+SIGN_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0)
+#: how many lost exact parses one opposite-way edit weighs in `choose_thresholds`
+OPPOSITE_WEIGHT = 10.0
+
+
+def threshold_table(model, pool, n: int = 3000, seed: int = 4242, conf_grid=CONF_GRID, sign_grid=SIGN_GRID):
+    """Exact / rejected / wrong rates and opposite-way edits on `n` sentences drawn from the
+    templates `pool` (e.g. the validation split) for each (conf_min, sign_max) of the grids: one
+    forward pass, then the parser's `decide` at every setting."""
+    from methods.nets.instruction_encoder.parser import decide, way
+
+    sampler = _Sampler(pool)
+    rng = np.random.default_rng(seed)
+    toks, labels = [], []
+    for _ in range(n):
+        t, _span, lab, _key, _delta = sampler.draw(rng)
+        toks.append(t)
+        labels.append(lab)
+    with torch.no_grad():
+        members = model.member_probs(model.batch(toks))
+        avg = {k: v.numpy() for k, v in model.average(members).items()}
+        members = [{k: v.numpy() for k, v in m.items()} for m in members]
+    rows = []
+    for conf_min in conf_grid:
+        for sign_max in sign_grid:
+            exact = rejected = opposite = 0
+            for r, (attr, mode, d, delta, target) in enumerate(labels):
+                p = decide("", {k: v[r] for k, v in avg.items()}, conf_min=conf_min, sign_max=sign_max,
+                           members=[{k: v[r] for k, v in m.items()} for m in members])
+                if not p.understood:
+                    rejected += 1
+                    continue
+                gold_mode = MODES[mode]
+                if gold_mode == "target":
+                    ok = p.mode == "target" and p.target == target
+                    gold_way = way("target", None, target)
+                else:
+                    gold_dir = 1 if d == 1 else -1
+                    ok = (p.mode != "target" and p.direction == gold_dir
+                          and p.delta == (delta + 1 if gold_mode == "definite" else 1))
+                    gold_way = gold_dir
+                ok = ok and p.attribute == attr
+                exact += ok
+                got_way = way(p.mode, p.direction, p.target)
+                opposite += (p.attribute == attr and gold_way is not None and got_way == -gold_way)
+            rows.append({"conf_min": conf_min, "sign_max": sign_max, "exact": exact / n, "rejected": rejected / n,
+                         "wrong": (n - exact - rejected) / n, "opposite": opposite, "n": n})
+    return rows
+
+
+def choose_thresholds(rows, reference=(0.6, 1.0), opposite_weight: float = OPPOSITE_WEIGHT) -> dict:
+    """The setting with the best exact rate minus `opposite_weight` x opposite-way rate (an edit the
+    wrong way weighs as much as `opposite_weight` lost exact parses) among those with no more wrong
+    answers than the `reference` (conf_min, sign_max), the rule before issue 9."""
+    ref = next(r for r in rows if (r["conf_min"], r["sign_max"]) == reference)
+    ok = [r for r in rows if r["wrong"] <= ref["wrong"] + 1e-12]
+    return max(ok, key=lambda r: (round(r["exact"] - opposite_weight * r["opposite"] / r["n"], 6), -r["rejected"]))
+
+
 def as_shipped(model, config: dict):
     """A copy of `model` with fp16-rounded weights, as the exported checkpoint will load."""
     ev = build(config)
@@ -339,6 +447,7 @@ def train(ctx) -> None:
     steps = opts["steps"]
     vocab = build_vocab(ctx.seed, 2000 if quick else 30000)
     config = dict(DEFAULT_HYPER)
+    config.update(PARSE_THRESHOLDS)
     config["subword_buckets"] = SUBWORD_BUCKETS
     if quick:
         config.update(emb=16, hidden=16, dim=16, bow=16)
@@ -364,6 +473,7 @@ def train(ctx) -> None:
     held = heldout_accuracy(ev, n=200 if quick else 3000)
     fresh = heldout_accuracy(ev, n=100 if quick else 2000, seed=54321, split="train")
     rej = reject_rates(ev, n=100 if quick else 2000)
+    ind = independent_accuracy(ev)
     probes = ["make the sky bluer", "change her shoes", "", "mach ihn jünger", "asdf qwer zxcv"]
     quality = {**VALIDATION_QUALITY,
                "heldout_exact_accuracy": round(held["accuracy"], 4), "heldout_rejected": round(held["rejected"], 4),
@@ -371,6 +481,13 @@ def train(ctx) -> None:
                "heldout_n": held["n"], "heldout_templates": "datasets.instructions templates('heldout')",
                "train_templates_fresh_exact_accuracy": round(fresh["accuracy"], 4),
                **{f"reject_rate_{k}": round(v, 4) for k, v in rej.items()},
+               "independent_set": "datasets/instructions/independent_requests.jsonl (hand-written apart from the "
+                                  "templates before tuning; test only)",
+               "independent_exact": round(ind["exact"], 4), "independent_opposite_direction": ind["opposite"],
+               "independent_valid_rejected": round(ind["valid_rejected"], 4),
+               "independent_wrong": round(ind["wrong"], 4), "independent_n_valid": ind["n_valid"],
+               "independent_nonrequests_rejected": round(ind["nonrequests_rejected"], 4),
+               "independent_n_nonrequests": ind["n_nonrequests"],
                "probes_rejected": int(sum(not ev.parse(t).understood for t in probes)), "probes_n": len(probes),
                "vocab_size": len(vocab)}
     ctx.log(event="eval", **{k: v for k, v in quality.items() if not isinstance(v, (str, dict))})
@@ -392,8 +509,24 @@ def train(ctx) -> None:
 VALIDATION_QUALITY: dict = {
     "validation_templates": "datasets.instructions.templates.validation_split() (train families only; "
                             "trained on the rest, 3000 sentences)",
-    "validation_exact_accuracy": 0.714, "validation_rejected": 0.1757, "validation_wrong": 0.1103,
-    "validation_candidates": {  # exact / wrong at conf_min 0.5 and 0.6 (one seed each unless noted)
+    # issue 9 (986-template language, FACE_REMARKS negatives; scripts/experiments/instruction_encoder_validation.py,
+    # seed 0, 3000 validation sentences): the parser's thresholds at the chosen (conf_min 0.5, sign_max 0.1)
+    "validation_exact_accuracy": 0.6983, "validation_rejected": 0.2127, "validation_wrong": 0.089,
+    "validation_opposite_direction": "66 / 3000",
+    "validation_thresholds": {  # (conf_min, sign_max): exact / rejected / wrong / opposite-way edits of 3000
+        "0.6, 1.0 (the rule before issue 9)": "0.735 / 0.173 / 0.092 / 100",
+        "0.6, 0.2": "0.725 / 0.187 / 0.088 / 93", "0.6, 0.1": "0.675 / 0.258 / 0.067 / 60",
+        "0.6, 0.05": "0.573 / 0.365 / 0.062 / 45", "0.6, 0.02": "0.428 / 0.513 / 0.059 / 43",
+        "0.5, 1.0": "0.767 / 0.101 / 0.131 / 114", "0.5, 0.2": "0.751 / 0.135 / 0.114 / 102",
+        "0.5, 0.1 (chosen: best exact - 10 x opposite rate with no more wrong than 0.6, 1.0)":
+            "0.698 / 0.213 / 0.089 / 66",
+        "0.5, 0.05": "0.595 / 0.323 / 0.081 / 46", "0.4, 0.1": "0.702 / 0.197 / 0.101 / 68",
+        "0.7, 0.1": "0.650 / 0.284 / 0.066 / 58", "0.8, 0.1": "0.605 / 0.331 / 0.064 / 57",
+        "note": "43 of the opposite-way edits at every sign_max <= 0.05 are one validation family, 'make {obj} "
+                "look less [sad|serious|grumpy|glum]' (= more smile), read confidently as 'less smile' by a model "
+                "that never saw 'less' + a negative emotion word; no threshold catches a confident error",
+    },
+    "validation_candidates_before_issue_9": {  # 556-template language: exact / wrong at conf_min 0.5 and 0.6
         "bilstm mean+max (previous), 1500 steps": "0.682/0.276, 0.658/0.224",
         "+ attention pooling + augmentation + label smoothing 0.05": "0.631/0.131, 0.532/0.104",
         "+ attention + word path (path dropout 0.3), no augmentation": "0.629/0.270, 0.610/0.225",

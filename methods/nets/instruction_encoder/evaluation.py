@@ -1,6 +1,7 @@
 """Measuring the instruction encoder: exact / rejected / wrong rates on generated requests.
 
-``heldout_accuracy`` (sentences of a template split, default the HELD-OUT templates),
+``independent_accuracy`` (the hand-written ``datasets/instructions/independent_requests.jsonl``: a
+test set only, never tuned on), ``heldout_accuracy`` (sentences of a template split, default the HELD-OUT templates),
 ``reject_rates`` (generated negatives, per kind) and ``pool_accuracy`` (sentences from any list of
 templates, e.g. the validation split) are what the trainer writes on the card and what model
 selection used. A parse counts as exact when ``is_exact``.

@@ -28,6 +28,7 @@ MODES = ("definite", "indefinite", "target")
 MAX_TOKENS = 48
 
 DEFAULT_HYPER = {"emb": 64, "hidden": 128, "dim": 128, "oov_max": 0.6, "conf_min": 0.6, "oov_conf_min": 0.9,
+                 "sign_max": 1.0,
                  "subword_buckets": 0, "pool": "attn", "attn_heads": 4, "bow": 128, "members": 2}
 ARCH_KEYS = ("emb", "hidden", "dim", "subword_buckets", "pool", "attn_heads", "bow", "members")
 # Optional fastText-style character n-gram features (config "subword_buckets" > 0); see the trainer.
@@ -120,13 +121,14 @@ class InstructionEncoder(nn.Module):
 
     def __init__(self, vocab: list[str], emb: int, hidden: int, dim: int, buckets: int = 0, n_att: int = 0,
                  bow: int = 0, members: int = 1, oov_max: float = 0.6, conf_min: float = 0.6,
-                 oov_conf_min: float = 0.9):
+                 oov_conf_min: float = 0.9, sign_max: float = 1.0):
         super().__init__()
         self.vocab = vocab
         self.index = {w: i for i, w in enumerate(vocab)}
         self.oov_max = float(oov_max)
         self.conf_min = float(conf_min)
         self.oov_conf_min = float(oov_conf_min)
+        self.sign_max = float(sign_max)
         self.buckets = buckets
         self.members = nn.ModuleList(Member(len(vocab), emb, hidden, dim, buckets, n_att, bow)
                                      for _ in range(members))
@@ -165,8 +167,15 @@ class InstructionEncoder(nn.Module):
 
     def forward(self, batch):
         """Head probabilities (softmax), averaged over the members."""
-        outs = [m(batch) for m in self.members]
-        return {k: torch.stack([torch.softmax(o[k], dim=1) for o in outs]).mean(0) for k in outs[0]}
+        return self.average(self.member_probs(batch))
+
+    def member_probs(self, batch) -> list[dict]:
+        """Each member's head probabilities (softmax)."""
+        return [{k: torch.softmax(v, dim=1) for k, v in m(batch).items()} for m in self.members]
+
+    @staticmethod
+    def average(member_probs: list[dict]) -> dict:
+        return {k: torch.stack([o[k] for o in member_probs]).mean(0) for k in member_probs[0]}
 
     # --- public API
     def parse(self, text):
@@ -203,7 +212,7 @@ def build(config: dict) -> InstructionEncoder:
         n_att=int(hp["attn_heads"]) if pool == "attn" else 0,
         bow=int(config.get("bow", 0)),  # width of the word-level (context-free) feature path; 0 = none
         members=int(config.get("members", 1)), oov_max=hp["oov_max"], conf_min=hp["conf_min"],
-        oov_conf_min=hp["oov_conf_min"])
+        oov_conf_min=hp["oov_conf_min"], sign_max=hp["sign_max"])
 
 
 def build_checked(config: dict) -> InstructionEncoder:

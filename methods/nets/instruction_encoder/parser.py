@@ -8,9 +8,15 @@ result and refuses to guess: it returns ``understood=False`` with a reason for
 * the reject class (requests about no known attribute: "make the sky bluer", "change her
   shoes", chit-chat, word salad, other languages), and
 * low confidence: the product of the (member-averaged) probabilities of the heads that matter
-  is below ``conf_min`` (0.6, chosen on the validation split), or below ``oov_conf_min`` (0.9)
+  is below ``conf_min`` (chosen on the validation split), or below ``oov_conf_min`` (0.9)
   when the request contains any word outside the vocabulary (an ensemble disagreement lowers
-  the confidence).
+  the confidence), and
+* an unsure direction (``sign_max`` < 1, issue 9: never guess which way an edit goes): the
+  edit's way (+1 for more / younger, -1 for less / older; target 0 is -1 and target 5 is +1,
+  other targets depend on the face and are not checked) disagrees with the probability mass of
+  the other way - that mass, over both ways', is above ``sign_max`` - or with the way some
+  ensemble member would edit on its own. ``sign_max`` is chosen on the validation split of the
+  templates (``methods.training.instruction_encoder``).
 """
 from __future__ import annotations
 
@@ -96,17 +102,48 @@ def parse_many(model, texts) -> list[Parsed]:
         run_tokens.append(toks)
     if run:
         with torch.no_grad():
-            out = {k: v.numpy() for k, v in model(model.batch(run_tokens)).items()}
+            members = model.member_probs(model.batch(run_tokens))
+            out = {k: v.numpy() for k, v in model.average(members).items()}
+            members = [{k: v.numpy() for k, v in m.items()} for m in members]
         for r, (i, has_unknown) in enumerate(run):
             results[i] = decide(texts[i], {k: v[r] for k, v in out.items()}, has_unknown,
-                                conf_min=model.conf_min, oov_conf_min=model.oov_conf_min)
+                                conf_min=model.conf_min, oov_conf_min=model.oov_conf_min,
+                                sign_max=getattr(model, "sign_max", 1.0),
+                                members=[{k: v[r] for k, v in m.items()} for m in members])
     return results
 
 
-def decide(text: str, p: dict, has_unknown: bool = False, conf_min: float = 0.6, oov_conf_min: float = 0.9) -> Parsed:
+def way(mode: str, direction, target) -> int | None:
+    """Which way an edit moves the degree whatever the current one: +1 / -1, or None for a target
+    strictly inside 0..5."""
+    if mode != "target":
+        return int(direction)
+    return -1 if int(target) == 0 else 1 if int(target) == 5 else None
+
+
+def way_mass(p: dict) -> tuple[float, float]:
+    """(mass of 'up', mass of 'down') in head probabilities `p`: the non-target modes' direction
+    probabilities plus the target mode's probability of degree 5 (up) or 0 (down)."""
+    nt = float(p["mode"][0] + p["mode"][1])
+    tg = float(p["mode"][2])
+    return (nt * float(p["direction"][1]) + tg * float(p["target"][5]),
+            nt * float(p["direction"][0]) + tg * float(p["target"][0]))
+
+
+def _argmax_way(p: dict) -> int | None:
+    mode = MODES[int(np.argmax(p["mode"]))]
+    if mode == "target":
+        return way(mode, None, int(np.argmax(p["target"])))
+    return 1 if int(np.argmax(p["direction"])) == 1 else -1
+
+
+def decide(text: str, p: dict, has_unknown: bool = False, conf_min: float = 0.6, oov_conf_min: float = 0.9,
+           sign_max: float = 1.0, members: list[dict] | None = None) -> Parsed:
     """The edit request that head probabilities `p` (one sentence) state, or a refusal: the reject
     class wins, or the product of the deciding heads' probabilities is below `conf_min`
-    (`oov_conf_min` when the sentence has words outside the vocabulary)."""
+    (`oov_conf_min` when the sentence has words outside the vocabulary), or (``sign_max`` < 1)
+    the edit's way is unsure: the other way's share of the way mass is above `sign_max`, or an
+    ensemble member (`members`: each member's head probabilities) would edit the other way."""
     probs = {k: [round(float(x), 4) for x in v] for k, v in p.items()}
     attr = int(np.argmax(p["attribute"]))
     if attr == REJECT:
@@ -130,6 +167,17 @@ def decide(text: str, p: dict, has_unknown: bool = False, conf_min: float = 0.6,
         else:
             delta = 1
     need = oov_conf_min if has_unknown else conf_min
+    sign = way(MODES[mode], direction, target)
+    if sign is not None and sign_max < 1.0:
+        up, down = way_mass(p)
+        other = (down if sign > 0 else up) / max(up + down, 1e-9)
+        split = any(_argmax_way(m) == -sign for m in members or [])
+        if other > sign_max or split:
+            what = "the ensemble members disagree" if split else f"{other:.2f} of the way mass points the other way"
+            return Parsed(False, f"unsure of the direction ({what}): the request is ambiguous "
+                                 f"(best guess: {ATTRIBUTES[attr]}, {MODES[mode]}, "
+                                 f"{'up' if sign > 0 else 'down'})",
+                          confidence=conf, text=text, probabilities=probs)
     if conf < need:
         return Parsed(False, f"low confidence ({conf:.2f} < {need:.2f}"
                              + (", the request has unknown words" if has_unknown else "")
