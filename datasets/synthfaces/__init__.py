@@ -15,6 +15,10 @@ validation), ``palette`` / ``geometry`` (levels, face layout, attribute regions)
 (contact sheets; ``python -m datasets.synthfaces.sheet OUT.png``).
 
 Importing this package registers the datasets "synthfaces" and "synthfaces-art".
+
+World 2 (``datasets.synthfaces.v2``, opt-in with the dataset option ``world=2`` or
+``render(..., world=2, nuisance=...)``): identity apart from per-image nuisance, legible and
+balanced attributes, a CelebA-like population and a painted out-of-distribution medium.
 """
 from .attributes import ATTRIBUTES, DEGREE_DESCRIPTIONS, MAX_DEGREE, attribute_index, validate_attributes
 from .cache import build_split_cache, cache_path, default_cache_root, load_split_cache

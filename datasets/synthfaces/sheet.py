@@ -8,12 +8,12 @@ World 1 kinds: ``random``: 8x8 random identities and attributes; ``degrees``: on
 one row per attribute (Bangs, Eyeglasses, Beard, Smiling, Young) across degrees 0..5;
 ``art``: the same 8x8 faces in the art style.
 
-World 2 kinds: ``random``: 8x8 test items (population degrees, random nuisance);
+World 2 kinds: ``random``: 8x4 test items (population degrees, random nuisance);
 ``degrees``: three identities, each with one row per attribute across degrees 0..5 (the
 other degrees neutral: no bangs, glasses or beard, not smiling, adult), frontal;
-``nuisance``: 6 identities (rows), each under 8 random nuisances; ``lookalike``: 6
+``nuisance``: 4 identities (rows), each under 8 random nuisances; ``lookalike``: 6
 identities (rows): the face, then look-alikes with k = 1, 2, 3, 5, 8, 17 geometry factors
-changed, same nuisance; ``art``: 8x8 items of the art test set; ``art-degrees``: one identity,
+changed, same nuisance; ``art``: 8x4 items of the art test set; ``art-degrees``: one identity,
 one row per attribute in the art style (one medium per row).
 """
 from __future__ import annotations
@@ -64,7 +64,7 @@ def world2_sheet(kind: str, size: int = 64, seed: int = 0, identity: int | None 
     first = split_identity2("test", 0) if identity is None else int(identity)
     if kind in ("random", "art"):
         ds = SynthFaces("test", style="photo" if kind == "random" else "art", requests="none", world=2)
-        return contact_sheet([it.image for it in ds.items(64, size, seed)], 8)
+        return contact_sheet([it.image for it in ds.items(32, size, seed)], 8)
     if kind == "degrees":
         faces = []
         for ident in (first, first + 3, first + 7):
@@ -85,7 +85,7 @@ def world2_sheet(kind: str, size: int = 64, seed: int = 0, identity: int | None 
         return contact_sheet(faces, MAX_DEGREE + 1)
     if kind == "nuisance":
         faces = []
-        for r in range(6):
+        for r in range(4):
             ident = first + 11 * r
             for _ in range(8):
                 faces.append(render2(ident, [0, 0, 0, 1, 3], size, "photo", sample_nuisance(rng)))

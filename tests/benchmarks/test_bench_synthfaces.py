@@ -20,3 +20,19 @@ def test_render_throughput(benchmark, size, style):
 
     img = benchmark(one)
     assert img.shape == (size, size, 3)
+
+
+@pytest.mark.parametrize("size", [64, 128])
+@pytest.mark.parametrize("style", ["photo", "art"])
+def test_render_throughput_world2(benchmark, size, style):
+    from datasets.synthfaces.v2 import render as render2
+    from datasets.synthfaces.v2.items import plan
+
+    counter = itertools.count()
+
+    def one():
+        p = plan("train", next(counter), 0, style, requests=False)
+        return render2(p.identity, p.degrees, size, style, p.nuisance)
+
+    img = benchmark(one)
+    assert img.shape == (size, size, 3)

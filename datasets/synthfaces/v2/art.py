@@ -54,11 +54,13 @@ def _bilinear(img: np.ndarray, r, c) -> np.ndarray:
     n = img.shape[0]
     r = np.clip(r, 0.0, max(n - 1.001, 0.0))
     c = np.clip(c, 0.0, max(n - 1.001, 0.0))
-    r0, c0 = r.astype(np.int32), c.astype(np.int32)
-    r1, c1 = np.minimum(r0 + 1, n - 1), np.minimum(c0 + 1, n - 1)
+    r0, c0 = r.astype(np.intp), c.astype(np.intp)
     fr, fc = (r - r0)[..., None], (c - c0)[..., None]
-    top = img[r0, c0] * (1 - fc) + img[r0, c1] * fc
-    bot = img[r1, c0] * (1 - fc) + img[r1, c1] * fc
+    i00 = r0 * n + c0
+    dr, dc = (n if n > 1 else 0), (1 if n > 1 else 0)
+    flat = img.reshape(-1, img.shape[-1])
+    top = flat.take(i00, axis=0) * (1 - fc) + flat.take(i00 + dc, axis=0) * fc
+    bot = flat.take(i00 + dr, axis=0) * (1 - fc) + flat.take(i00 + dr + dc, axis=0) * fc
     return top * (1 - fr) + bot * fr
 
 
@@ -82,11 +84,10 @@ def paint(canvas, ident: Identity, nuis: Nuisance) -> np.ndarray:
     # 1. smear the paint along the strokes (length ~1/22 of the image)
     rows = np.arange(n, dtype=F32)[:, None]
     cols = np.arange(n, dtype=F32)[None, :]
-    L = F32(n / 30.0 if medium == 0 else n / 48.0)
-    acc = np.zeros_like(photo)
-    for t in (-1.0, -0.5, 0.0, 0.5, 1.0):
-        acc += _bilinear(photo, rows + F32(t) * L * st, cols + F32(t) * L * ct)
-    img = acc * F32(0.2)
+    L = F32(n / 36.0 if medium == 0 else n / 48.0)
+    img = photo * F32(0.4)
+    for t in (-1.0, 1.0):
+        img += _bilinear(photo, rows + F32(t) * L * st, cols + F32(t) * L * ct) * F32(0.3)
     # 2. brush-stroke texture: noise elongated along the stroke direction
     u = (px * ct + py * st) * F32(7.0)
     v = (-px * st + py * ct) * F32(20.0 if medium == 0 else 16.0)
@@ -101,9 +102,9 @@ def paint(canvas, ident: Identity, nuis: Nuisance) -> np.ndarray:
     if medium == 0:   # oil: flat tonal patches, warm varnish, deep shadows
         step = F32(20.0)
         lq = np.floor((lum + stroke * F32(14.0)) / step + F32(0.5)) * step
-        img = img * ((lq + F32(4.0)) / (lum + F32(4.0)))[..., None] * F32(0.6) + img * F32(0.4)
+        img = img * ((lq + F32(4.0)) / (lum + F32(4.0)))[..., None] * F32(0.5) + img * F32(0.5)
         lum = img @ _LUMA
-        img = img * F32(0.55) + (lum[..., None] * _VARNISH) * F32(0.45)
+        img = img * F32(0.62) + (lum[..., None] * _VARNISH) * F32(0.38)
         t = np.clip(img * F32(1.1 / 255.0), 0.0, 1.0)
         img = (t * t * (F32(3.0) - F32(2.0) * t) * F32(0.5) + t * F32(0.5)) * F32(255.0)
         img = img * (F32(1.0) + F32(0.14) * stroke)[..., None]
@@ -146,8 +147,8 @@ def paint(canvas, ident: Identity, nuis: Nuisance) -> np.ndarray:
     if medium == 0:
         cyc = F32(min(n / 3.0, 170.0) * math.pi)
         weave = np.sin(px * cyc) * np.sin(py * cyc)
-        cr = np.abs(value_noise(px * F32(9.0), py * F32(9.0), salt + 2.0) - F32(0.5))
-        crack = np.clip(F32(1.0) - cr * F32(90.0), 0.0, 1.0) * F32(0.22)
+        cr = np.abs(value_noise(px * F32(16.0), py * F32(16.0), salt + 2.0) - F32(0.5))
+        crack = np.clip(F32(1.0) - cr * F32(120.0), 0.0, 1.0) * F32(0.16)
         vign = F32(1.0) - F32(0.22) * (px * px + py * py) ** F32(1.4)
         img = img * (vign * (F32(1.0) + F32(0.06) * weave) * (F32(1.0) - crack))[..., None]
     else:

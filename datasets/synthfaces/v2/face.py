@@ -78,6 +78,7 @@ class Colours:
         self.hair = _mix(hair0, self.grey, GREY[young])
         brow_grey = GREY[young] * 0.75 + TEMPLE_GREY[young] * 0.3
         self.brow = _mix(_mix(hair0, P1.HAIR[1], 0.35) * F32(0.8), self.grey * F32(0.85), brow_grey)
+        self.beard = _mix(self.hair, self.grey, 0.45 * TEMPLE_GREY[young]) * F32(0.8)  # greys with the temples
         self.stubble = _mix(self.hair * F32(0.55), np.array((38, 30, 28), F32), 0.55)
         self.lip = _mix(self.skin, P1.LIP_TINT[ident.lip_colour], 0.42 if ident.masculine else 0.62)
         self.iris = P1.EYES[ident.eye_colour]
@@ -382,7 +383,7 @@ class FaceRenderer:
                 dside = segment(xa, y, g.mw + 0.015, g.my - 0.012, g.mw * 0.75, g.my + 0.075, 0.016)
                 d = np.minimum(np.minimum(dm, dg), dside)
             sh = self.shade(x, y, 0.0, g.my, g.a * 1.3, 0.5, amb=0.6, dif=0.45)
-            colour = self.col.hair * F32(0.8)
+            colour = self.col.beard
             c.paint(sl, c.cov(d) * F32(0.97), colour * (sh * self.beard_texture(x, y, noise))[..., None]
                     + (F32(26.0) * noise * noise * sh)[..., None])
 
@@ -400,7 +401,7 @@ class FaceRenderer:
                        np.abs(x) - (mw + 0.04))
         noise = hash_noise(x, y, 1.7)
         sh = self.shade(x, y, 0.0, g.my, g.a * 1.3, 0.5, amb=0.6, dif=0.45)
-        c.paint(sl, c.cov(d) * F32(0.97), self.col.hair * F32(0.8) * (sh * self.beard_texture(x, y, noise))[..., None]
+        c.paint(sl, c.cov(d) * F32(0.97), self.col.beard * (sh * self.beard_texture(x, y, noise))[..., None]
                 + (F32(26.0) * noise * noise * sh)[..., None])
 
     # ---------------------------------------------------------------- Smiling
@@ -421,7 +422,7 @@ class FaceRenderer:
         c.paint(sl, c.cov(d, soft=0.06) * inside * F32(min(0.85 * APPLE[s], 0.95)), light)
         # smile folds: soft shadow bands from the nose wings around the mouth corners
         o = FOLD_OUT[s]
-        ax, ay = g.nose_w + 0.03 + 0.5 * o, g.nose_y - 0.015
+        ax, ay = g.nose_w + 0.045 + 0.5 * o, g.nose_y - 0.02
         bx, by = mw + 0.03 + o, g.my + 0.035 - LIFT[s] * 0.3
         sl = c.box(-bx - 0.06, ay - 0.04, bx + 0.06, by + 0.06)
         x, y = c.coords(sl)

@@ -28,7 +28,7 @@ D = MAX_DEGREE + 1
 
 YOUNG = {  # P(young degree | face): 0 very old .. 5 very young
     True: (0.050, 0.090, 0.200, 0.330, 0.300, 0.030),
-    False: (0.017, 0.035, 0.078, 0.300, 0.505, 0.065),
+    False: (0.020, 0.040, 0.085, 0.300, 0.490, 0.065),
 }
 GLASSES_ANY = (0.19, 0.15, 0.10, 0.055, 0.035, 0.03)   # P(glasses > 0 | young), scaled by face type
 GLASSES_FACE = {True: 1.45, False: 0.70}
