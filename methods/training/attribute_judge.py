@@ -3,8 +3,8 @@
 
 What differs from P's recipe (``methods.training.attribute_predictor``), on purpose:
 
-* data: SynthFaces train identities 0..29999 with their own attribute draw (dataset seed 7, P uses
-  seed 0), photo plus 10% art; held-out: the test split (photo and art), as for P;
+* data: SynthFaces train identities P never saw (40000..75999), with their own degree and nuisance
+  draw, photo plus 10% art; held-out: the same test identities as P's card (photo and art);
 * augmentation: stronger colour/geometric jitter (strength 0.8), no JPEG, and random erasing of
   up to two 10-16 px patches in the image corners (background, clothing), so J cannot lean on
   the same shortcuts as P;
@@ -27,30 +27,37 @@ from methods.nets.face_nets import param_count
 from methods.training.face_nets import TrainProgress, augment, cosine_lr, resume_training, set_threads
 from methods.zoo import TrainContext
 
-DATA_SEED = 7  # J's attribute draw of the train identities (P's is 0)
+DATA_SEED = 7  # J's degree/nuisance draw (P's is 0)
+JUDGE_START = 40000  # J learns from train identities P never saw (P uses 0..35999)
 DEFAULT_STEPS = 1200
 
 
 def _data(ctx: TrainContext) -> dict:
-    from datasets.synthfaces.cache import build_split_cache, load_split_cache, render_split
+    """World ``WORLD`` arrays like P's, but from other train identities (P: 0..35999) and draws."""
+    from methods.training.world_data import WORLD, uniform_faces
+
+    def get(split, n, style, seed=DATA_SEED, start=0):
+        d = uniform_faces(split, n, 64, style, seed, start, cache=not ctx.quick)
+        return d["images"], d["attributes"]
 
     if ctx.quick:
-        tr = render_split("train", 96, 64, "photo", seed=DATA_SEED)
-        te = render_split("test", 48, 64, "photo", seed=3)
-        return {"train": tr[0], "train_y": tr[2], "art": tr[0][:0], "art_y": tr[2][:0],
-                "test": te[0], "test_y": te[2], "test_art": te[0][:8], "test_art_y": te[2][:8],
-                "desc": "quick smoke data (96 train / 48 test renders)"}
+        (tr, tr_y), (te, te_y) = get("train", 96, "photo", start=JUDGE_START), get("test", 48, "photo", 3)
+        return {"train": tr, "train_y": tr_y, "art": tr[:0], "art_y": tr_y[:0], "test": te, "test_y": te_y,
+                "test_art": te[:8], "test_art_y": te_y[:8], "desc": "quick smoke data (96 train / 48 test renders)"}
     n_train, n_art, n_test, n_test_art = 30000, 6000, 3000, 1000
-    ctx.log(event="data", msg="building/reading SynthFaces caches")
-    tr = load_split_cache(build_split_cache("train", n_train, 64, "photo", seed=DATA_SEED))
-    ar = load_split_cache(build_split_cache("train", n_art, 64, "art", seed=DATA_SEED))
-    te = load_split_cache(build_split_cache("test", n_test, 64, "photo"))
-    ta = load_split_cache(build_split_cache("test", n_test_art, 64, "art"))
-    return {"train": tr["images"], "train_y": tr["attributes"], "art": ar["images"], "art_y": ar["attributes"],
-            "test": te["images"], "test_y": te["attributes"], "test_art": ta["images"], "test_art_y": ta["attributes"],
-            "desc": (f"SynthFaces train split images 0..{n_train - 1} (photo) + 0..{n_art - 1} (art), 64 px, "
-                     f"dataset seed {DATA_SEED} (P: seed 0); held-out: test split 0..{n_test - 1} (photo) and "
-                     f"0..{n_test_art - 1} (art)")}
+    ctx.log(event="data", msg=f"building/reading SynthFaces world-{WORLD} training arrays")
+    (tr, tr_y) = get("train", n_train, "photo", start=JUDGE_START)
+    (ar, ar_y) = get("train", n_art, "art", start=JUDGE_START + n_train)
+    # the same held-out faces as P's card, so the two read the same images
+    (te, te_y), (ta, ta_y) = get("test", n_test, "photo", seed=1), get("test", n_test_art, "art", seed=1,
+                                                                         start=n_test)
+    return {"train": tr, "train_y": tr_y, "art": ar, "art_y": ar_y, "test": te, "test_y": te_y,
+            "test_art": ta, "test_art_y": ta_y,
+            "desc": (f"SynthFaces world {WORLD}, 64 px, degrees uniform and independent (draw seed {DATA_SEED}), a "
+                     f"random nuisance per image: train identities {JUDGE_START}..{JUDGE_START + n_train - 1} "
+                     f"(photo) and {JUDGE_START + n_train}..{JUDGE_START + n_train + n_art - 1} (art), disjoint from "
+                     f"P's; held-out: test identities 0..{n_test - 1} (photo) and {n_test}..{n_test + n_test_art - 1} "
+                     "(art)")}
 
 
 def erase_corners(x: torch.Tensor, rng: np.random.Generator, p: float = 0.5) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """Trainer of the attribute predictor P (``bench train attribute-predictor``; the network is
 ``methods.nets.attribute_predictor``).
 
-SynthFaces train identities at 64 px (photo style plus 10% painted 'art' images), light JPEG /
+SynthFaces train identities of world ``methods.training.world_data.WORLD`` at 64 px, uniform
+degrees and a random nuisance per image (photo style plus 10% painted 'art' images), light JPEG /
 blur / noise / colour / shift augmentation (``methods.training.face_nets.augment``), cross-entropy
 per attribute (Smiling counted double, label smoothing 0.05) plus 0.1 x the L1 error of the
 expected degrees, AdamW 2e-3 with warm-up and cosine decay, batch 64, 1300 steps. The card holds
@@ -21,26 +22,30 @@ from methods.zoo import TrainContext
 
 
 def _data(ctx: TrainContext) -> dict:
-    """Training and held-out arrays (photo train + art train; photo test + art test)."""
-    from datasets.synthfaces.cache import build_split_cache, load_split_cache, render_split
+    """Training and held-out arrays of world ``WORLD``: uniform degrees, random nuisance (photo train
+    + art train; photo test + art test identities)."""
+    from methods.training.world_data import WORLD, uniform_faces
+
+    def get(split, n, style, seed=0, start=0):
+        d = uniform_faces(split, n, 64, style, seed, start, cache=not ctx.quick)
+        return d["images"], d["attributes"]
 
     if ctx.quick:
-        tr = render_split("train", 96, 64, "photo")
-        te = render_split("test", 48, 64, "photo", seed=3)
-        ta = render_split("test", 16, 64, "art", seed=3)
-        return {"train": tr[0], "train_y": tr[2], "art": tr[0][:0], "art_y": tr[2][:0],
-                "test": te[0], "test_y": te[2], "test_art": ta[0], "test_art_y": ta[2],
-                "desc": "quick smoke data (96 train / 48 test renders)"}
+        (tr, tr_y), (te, te_y), (ta, ta_y) = get("train", 96, "photo"), get("test", 48, "photo", 3), \
+            get("test", 16, "art", 3)
+        return {"train": tr, "train_y": tr_y, "art": tr[:0], "art_y": tr_y[:0], "test": te, "test_y": te_y,
+                "test_art": ta, "test_art_y": ta_y, "desc": "quick smoke data (96 train / 48 test renders)"}
     n_train, n_art, n_test, n_test_art = 30000, 6000, 3000, 1000
-    ctx.log(event="data", msg="building/reading SynthFaces caches")
-    tr = load_split_cache(build_split_cache("train", n_train, 64, "photo"))
-    ar = load_split_cache(build_split_cache("train", n_art, 64, "art"))
-    te = load_split_cache(build_split_cache("test", n_test, 64, "photo"))
-    ta = load_split_cache(build_split_cache("test", n_test_art, 64, "art"))
-    return {"train": tr["images"], "train_y": tr["attributes"], "art": ar["images"], "art_y": ar["attributes"],
-            "test": te["images"], "test_y": te["attributes"], "test_art": ta["images"], "test_art_y": ta["attributes"],
-            "desc": (f"SynthFaces train split images 0..{n_train - 1} (photo) + 0..{n_art - 1} (art), 64 px, seed 0; "
-                     f"held-out: test split 0..{n_test - 1} (photo) and 0..{n_test_art - 1} (art)")}
+    ctx.log(event="data", msg=f"building/reading SynthFaces world-{WORLD} training arrays")
+    (tr, tr_y), (ar, ar_y) = get("train", n_train, "photo"), get("train", n_art, "art", start=n_train)
+    (te, te_y), (ta, ta_y) = get("test", n_test, "photo", seed=1), get("test", n_test_art, "art", seed=1,
+                                                                         start=n_test)
+    return {"train": tr, "train_y": tr_y, "art": ar, "art_y": ar_y, "test": te, "test_y": te_y,
+            "test_art": ta, "test_art_y": ta_y,
+            "desc": (f"SynthFaces world {WORLD}, 64 px, degrees uniform and independent, a random nuisance per "
+                     f"image: train identities 0..{n_train - 1} (photo) and {n_train}..{n_train + n_art - 1} "
+                     f"(art); held-out: test identities 0..{n_test - 1} (photo) and "
+                     f"{n_test}..{n_test + n_test_art - 1} (art)")}
 
 
 def train(ctx: TrainContext) -> None:

@@ -1,6 +1,6 @@
 """Trainer of the DeepSC image codec (``bench train deepsc``; the network is ``methods.nets.deepsc``).
 
-SynthFaces 64 px train images (first 30,000, with random horizontal flips), MSE loss through the
+SynthFaces world-2 64 px train images (first 30,000 of the population, with random horizontal flips), MSE loss through the
 differentiable AWGN channel (``channels.analog.torch_view``), Adam lr 1e-3 (the paper's), batch
 16 (the paper uses 4; 16 gives better CPU throughput), cosine decay to 1e-4 over the last 40% of
 the steps, SNR drawn per image uniformly from ``SNR_TRAIN``. Seeded and resumable: every step's
@@ -16,6 +16,7 @@ import torch
 
 from datasets.synthfaces.cache import build_split_cache, load_split_cache
 from methods.nets.deepsc import DEFAULT_CONFIG, SIZE, SNR_TRAIN, build, evaluate
+from methods.training.world_data import WORLD
 
 DEFAULT_STEPS = 4500
 BATCH = 16
@@ -48,8 +49,9 @@ def train(ctx) -> None:
     n_train = 32 if quick else TRAIN_IMAGES
     n_eval = 8 if quick else EVAL_IMAGES
 
-    train_imgs = load_split_cache(build_split_cache("train", n_train, SIZE))["images"]
-    test_path = build_split_cache("test", 8 if quick else 3000, SIZE)  # 3000: shares the common test cache
+    # the world's own population (CelebA-like degrees, a nuisance per image), as the sweeps see it
+    train_imgs = load_split_cache(build_split_cache("train", n_train, SIZE, world=WORLD, requests=False))["images"]
+    test_path = build_split_cache("test", 8 if quick else 3000, SIZE, world=WORLD)  # the sweeps' test items
     test_imgs = load_split_cache(test_path)["images"][:n_eval]
     train_t = torch.from_numpy(train_imgs)  # uint8 (N, H, W, 3)
 
@@ -111,12 +113,14 @@ def train(ctx) -> None:
     ev.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in export_state.items()})
     psnr = evaluate(ev, test_imgs)
     quality = {f"psnr_test_{int(s):+d}dB": round(v, 3) for s, v in psnr.items()}
-    quality.update({"eval_images": int(len(test_imgs)), "eval_split": "synthfaces test (first images), 64 px",
+    quality.update({"eval_images": int(len(test_imgs)),
+                    "eval_split": f"synthfaces:world={WORLD} test (first items), 64 px",
                     "cbr_paper": model.n_reals / (SIZE * SIZE * 3), "complex_symbols": model.n_reals // 2,
                     "snr_train_db": list(SNR_TRAIN)})
     ctx.log(event="eval", **{k: v for k, v in quality.items() if k.startswith("psnr")})
     path = ctx.export(config, model.state_dict(), quality, steps,
-                      data=f"SynthFaces train split, first {len(train_imgs)} images at 64 px (photo), hflip; "
+                      data=f"SynthFaces world {WORLD} train split, first {len(train_imgs)} images at 64 px (photo, the "
+                           f"world's population and nuisance), hflip; "
                            f"batch {batch}, Adam lr {LR} (cosine to {LR_END} after {int(DECAY_FROM * 100)}%), "
                            f"SNR ~ U{list(SNR_TRAIN)} dB per image")
     ctx.log(event="exported", path=str(path))

@@ -1,22 +1,21 @@
 """Trainer of the identity embedder (``bench train identity-embedder``; the network is
 ``methods.nets.identity_embedder``).
 
-Every SynthFaces train identity is rendered K times with independent random attribute vectors
-(``variant_cache``); a batch holds B identities x 2 of their renders (light augmentation) and the
-loss is a symmetric InfoNCE over the batch (the other identities are the negatives). Held-out
-verification (``methods.nets.identity_embedder.evaluate``) on test identities calibrates the
-thresholds stored in the checkpoint's config.
+Every SynthFaces world-2 train identity is rendered K times, each view with its own random degrees
+and nuisance (backdrop, clothing, pose, lighting), plus a look-alike that differs from view 0 only
+in 3 face-geometry factors (``methods.training.world_data.identity_views``). A batch holds B
+identities x 2 views and their B look-alikes (random mirroring, light augmentation); the loss is a
+symmetric InfoNCE in which every other view and every look-alike is a negative, so the embedding
+must ignore nuisance and degrees yet see face geometry. The same-person threshold is the equal-error
+threshold on a hard mixed pair set of calibration identities, and the card holds the probes
+(``methods.nets.identity_probes``) measured on other held-out identities.
 """
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from datasets.synthfaces import ATTRIBUTES, MAX_DEGREE
 from methods.nets.face_nets import param_count
 from methods.nets.identity_embedder import DEFAULT_CONFIG, build, evaluate
 from methods.training.face_nets import TrainProgress, augment, cosine_lr, resume_training, set_threads
@@ -25,69 +24,44 @@ from methods.zoo import TrainContext
 
 # ----------------------------------------------------------------------------- data
 
-def variant_attributes(split: str, index: int, k: int, seed: int) -> np.ndarray:
-    """(k, 5) independent uniform attribute vectors for the k renders of image `index`."""
-    rng = np.random.default_rng([seed, index, 0x1D])
-    return rng.integers(0, MAX_DEGREE + 1, (k, len(ATTRIBUTES))).astype(np.uint8)
-
-
-def render_variants(split: str, n: int, k: int, size: int = 64, seed: int = 0, start: int = 0):
-    """Identities start..start+n-1 of `split`, each rendered k times with independent random
-    attributes: images uint8 (n, k, size, size, 3), identity ids (n,), attributes (n, k, 5)."""
-    from datasets.synthfaces import render, split_identity
-
-    images = np.empty((n, k, size, size, 3), np.uint8)
-    ids = np.empty(n, np.int64)
-    attrs = np.empty((n, k, len(ATTRIBUTES)), np.uint8)
-    for i in range(n):
-        ids[i] = split_identity(split, start + i)
-        attrs[i] = variant_attributes(split, start + i, k, seed)
-        for v in range(k):
-            images[i, v] = render(int(ids[i]), attrs[i, v].tolist(), size)
-    return images, ids, attrs
-
-
-def variant_cache(split: str, n: int, k: int, size: int = 64, seed: int = 0, root=None) -> dict:
-    """render_variants, cached as .npz beside the SynthFaces split caches (atomic write, reused)."""
-    from datasets.synthfaces.cache import CACHE_VERSION, default_cache_root
-
-    root = Path(root) if root else default_cache_root()
-    path = root / f"identity_variants_{split}_n{n}_k{k}_s{size}_seed{seed}_v{CACHE_VERSION}.npz"
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                if z["images"].shape == (n, k, size, size, 3):
-                    return {key: z[key] for key in z.files}
-        except Exception:
-            pass
-    images, ids, attrs = render_variants(split, n, k, size, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
-    np.savez_compressed(tmp, images=images, identity=ids, attributes=attrs)
-    os.replace(tmp, path)
-    return {"images": images, "identity": ids, "attributes": attrs}
-
-
 def _data(ctx: TrainContext) -> dict:
+    """World ``WORLD``: train identities x K views (each its own degrees and nuisance) plus one
+    look-alike per identity; held-out test identities x 2 views for the plain verification figures."""
+    from methods.training.world_data import WORLD, identity_views
+
     if ctx.quick:
-        tr = render_variants("train", 24, 2, 64, seed=ctx.seed)
-        te = render_variants("test", 24, 2, 64, seed=1, start=0)
-        return {"train": tr[0], "test": te[0], "desc": "quick smoke data (24 train / 24 test identities x 2)"}
+        tr = identity_views("train", 24, 2, 64, seed=ctx.seed, cache=False)
+        te = identity_views("test", 24, 2, 64, seed=1, start=2000, cache=False)
+        return {"train": tr["images"], "lookalikes": tr["lookalikes"], "test": te["images"],
+                "desc": "quick smoke data (24 train / 24 test identities x 2)"}
     n_id, k, n_test = 8000, 4, 1500
-    ctx.log(event="data", msg=f"rendering/reading {n_id} train identities x {k} attribute variants")
-    tr = variant_cache("train", n_id, k, 64, seed=0)
-    te = variant_cache("test", n_test, 2, 64, seed=1)
-    return {"train": tr["images"], "test": te["images"],
-            "desc": (f"SynthFaces train identities 0..{n_id - 1} (ids 101000+), each rendered {k}x with independent "
-                     f"uniform random attributes (photo, 64 px, seed 0); held-out: test identities 0..{n_test - 1} "
-                     "x 2 independent-attribute renders (seed 1), all cross-identity pairs as negatives")}
+    ctx.log(event="data", msg=f"rendering/reading {n_id} world-{WORLD} train identities x {k} views + look-alikes")
+    tr = identity_views("train", n_id, k, 64, seed=0)
+    te = identity_views("test", n_test, 2, 64, seed=1, start=2000)
+    return {"train": tr["images"], "lookalikes": tr["lookalikes"], "test": te["images"],
+            "desc": (f"SynthFaces world {WORLD} train identities 0..{n_id - 1}, each rendered {k}x with its own uniform "
+                     f"degrees and nuisance (backdrop, clothing, pose, lighting), plus a look-alike (3 face-geometry "
+                     f"factors changed) under view 0's degrees and nuisance as a hard negative; 64 px, seed 0. "
+                     f"Held-out: test identities 2000..{2000 + n_test - 1} x 2 views (plain verification); probes "
+                     "on test identities 500..1499, threshold calibrated on 0..499 "
+                     "(methods.nets.identity_probes)")}
+
+
+def _flip(imgs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Mirror a random half of the images: identity must not depend on the side the face looks to."""
+    out = imgs.copy()
+    pick = rng.random(len(imgs)) < 0.5
+    out[pick] = out[pick][:, :, ::-1]
+    return out
 
 
 def train(ctx: TrainContext) -> None:
+    from methods.nets.identity_probes import calibrate, probe_report
+
     set_threads()
     config = dict(DEFAULT_CONFIG)
-    steps = ctx.steps or (6 if ctx.quick else 800)
-    n_ids = 8 if ctx.quick else 48  # identities per batch (2 renders each)
+    steps = ctx.steps or (6 if ctx.quick else 900)
+    n_ids = 8 if ctx.quick else 40  # identities per batch: 2 views each + their look-alike
     tau = 0.07
     base_lr = 2e-3
     dev = torch.device(ctx.device)
@@ -96,7 +70,7 @@ def train(ctx: TrainContext) -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=base_lr, weight_decay=5e-4)
     start = resume_training(ctx, model, opt, steps)
     data = _data(ctx)
-    train_views = data["train"]
+    train_views, looks = data["train"], data["lookalikes"]
     n_train, k = train_views.shape[:2]
     ctx.log(event="start", params=param_count(model), steps=steps, ids_per_batch=n_ids, n_identities=n_train,
             variants=k)
@@ -106,17 +80,19 @@ def train(ctx: TrainContext) -> None:
         rng = np.random.default_rng([ctx.seed, step, 0x1DE])
         torch.manual_seed(ctx.seed * 1_000_003 + step)
         ids = rng.choice(n_train, n_ids, replace=False)
-        va = rng.integers(0, k, n_ids)
-        vb = (va + rng.integers(1, k, n_ids)) % k if k > 1 else va
-        imgs = np.concatenate([train_views[ids, va], train_views[ids, vb]])
+        va = np.zeros(n_ids, np.int64)  # view 0: the one its look-alike copies
+        vb = rng.integers(1, k, n_ids) if k > 1 else va
+        imgs = _flip(np.concatenate([train_views[ids, va], train_views[ids, vb], looks[ids]]), rng)
         x = augment(imgs, rng, strength=0.7).to(dev)
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, steps, base_lr, warmup=min(100, steps // 10))
         z = model(x)
-        za, zb = z[:n_ids], z[n_ids:]
-        # symmetric InfoNCE over all 2B renders: each render's positive is its partner
-        sim = z @ z.T / tau
-        sim = sim.masked_fill(torch.eye(2 * n_ids, dtype=torch.bool, device=dev), float("-inf"))
+        za, zb = z[:n_ids], z[n_ids:2 * n_ids]
+        # symmetric InfoNCE: each view's positive is its partner; every other view and every
+        # look-alike (a different person who shares skin, eyes, hair, degrees and nuisance) is a negative
+        sim = z[:2 * n_ids] @ z.T / tau
+        sim[:, :2 * n_ids] = sim[:, :2 * n_ids].masked_fill(torch.eye(2 * n_ids, dtype=torch.bool, device=dev),
+                                                            float("-inf"))
         target = torch.cat([torch.arange(n_ids, 2 * n_ids), torch.arange(0, n_ids)]).to(dev)
         loss = F.cross_entropy(sim, target)
         opt.zero_grad(set_to_none=True)
@@ -127,8 +103,14 @@ def train(ctx: TrainContext) -> None:
     model.eval()
     quality = evaluate(model, data["test"])
     quality["params"] = param_count(model)
-    config["threshold_eer"] = quality["threshold_eer"]
+    probe_size = 64
+    threshold = calibrate(model, probe_size) if not ctx.quick else quality["threshold_eer"]
+    config["threshold_eer"] = float(threshold)  # same_person() default: the hard-set equal-error threshold
     config["threshold_far1"] = quality["threshold_far1"]
+    quality["threshold_plain_eer"] = quality["threshold_eer"]  # EER threshold of plain pairs (no look-alikes)
+    quality["threshold_eer"] = round(float(threshold), 5)  # the one shipped: EER of the hard mixed set
+    if not ctx.quick:
+        quality.update(probe_report(model, threshold, probe_size))
     ctx.log(event="eval", **quality)
     path = ctx.export(config, model.state_dict(), quality, steps, data["desc"])
     ctx.log(event="export", path=str(path), size_bytes=path.stat().st_size)

@@ -1,0 +1,103 @@
+"""Identity probes: what "same person" must and must not survive (issue 9), on SynthFaces world 2.
+
+Pairs of held-out test identities, rendered now:
+
+* ``nuisance``  — same identity and degrees, a new nuisance (backdrop, clothing, pose, lighting):
+  must be verified (bar 95%);
+* ``flip``      — an image and its horizontal mirror: verified (bar 98%);
+* ``shift``     — an image and the same image moved 3 px (edges replicated): verified (bar 98%);
+* ``edit``      — same identity, other degrees and another nuisance (what an edit plus a new photo
+  look like): verified (reported, no bar);
+* ``lookalike`` — an identity and its look-alike (3 face-geometry factors changed; same skin, eyes,
+  hair, degrees and nuisance): must be rejected (bar 90%);
+* ``stranger``  — two different identities, each with its own degrees and nuisance: rejected.
+
+The hard set mixes all of them (AUC bar 0.99). ``calibrate`` picks the equal-error threshold on
+calibration identities; ``probe_report`` measures the probes on *other* identities with it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+POSITIVE = ("nuisance", "flip", "shift", "edit")
+NEGATIVE = ("lookalike", "stranger")
+BARS = {"nuisance": 0.95, "flip": 0.98, "shift": 0.98, "lookalike": 0.90, "auc": 0.99}
+CALIBRATION = (0, 500)  # test identities used to choose the threshold
+PROBES = (500, 1500)  # test identities the probes are measured on
+
+
+def shift_image(img: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """Move an (H, W, 3) image by (dx, dy) pixels, replicating the edge."""
+    h, w = img.shape[:2]
+    ys = np.clip(np.arange(h) - dy, 0, h - 1)
+    xs = np.clip(np.arange(w) - dx, 0, w - 1)
+    return img[ys][:, xs]
+
+
+def probe_pairs(start: int, stop: int, size: int = 64, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """name -> (images a, images b), one pair per test identity in [start, stop) and probe."""
+    from datasets.synthfaces.v2 import identity_from_id, lookalike, render, sample_nuisance
+    from datasets.synthfaces.v2.splits import split_identity
+
+    n = stop - start
+    out = {name: (np.empty((n, size, size, 3), np.uint8), np.empty((n, size, size, 3), np.uint8))
+           for name in POSITIVE + NEGATIVE}
+    for j, index in enumerate(range(start, stop)):
+        rng = np.random.default_rng([0x9B0BE, int(index), int(seed)])
+        ident = split_identity("test", index)
+        attrs = rng.integers(0, 6, 5).tolist()
+        nuis = sample_nuisance(rng, "photo")
+        base = render(ident, attrs, size, "photo", nuis)
+        pairs = {
+            "nuisance": render(ident, attrs, size, "photo", sample_nuisance(rng, "photo")),
+            "flip": base[:, ::-1],
+            "shift": shift_image(base, *(int(v) for v in rng.choice([-3, 3], 2))),
+            "edit": render(ident, rng.integers(0, 6, 5).tolist(), size, "photo", sample_nuisance(rng, "photo")),
+            "lookalike": render(lookalike(identity_from_id(ident), 3, rng), attrs, size, "photo", nuis),
+            "stranger": render(split_identity("test", 50_000 + index), rng.integers(0, 6, 5).tolist(), size,
+                               "photo", sample_nuisance(rng, "photo")),
+        }
+        for name, img in pairs.items():
+            out[name][0][j] = base
+            out[name][1][j] = img
+    return out
+
+
+def pair_scores(model, pairs) -> dict[str, np.ndarray]:
+    was = model.training
+    model.eval()
+    scores = {name: model.cosine(a, b).cpu().numpy().astype(np.float64) for name, (a, b) in pairs.items()}
+    model.train(was)
+    return scores
+
+
+def calibrate(model, size: int = 64) -> float:
+    """The equal-error threshold on the hard mixed set of the calibration identities."""
+    from methods.nets.face_nets import verification_thresholds
+
+    s = pair_scores(model, probe_pairs(*CALIBRATION, size=size, seed=1))
+    pos = np.concatenate([s[k] for k in POSITIVE])
+    neg = np.concatenate([s[k] for k in NEGATIVE])
+    return float(verification_thresholds(pos, neg)["threshold_eer"])
+
+
+def probe_report(model, threshold: float | None = None, size: int = 64, identities: tuple[int, int] = PROBES) -> dict:
+    """Per-probe verified / rejected rates on the probe identities, the hard-set AUC and bars met."""
+    from methods.nets.face_nets import roc_auc
+
+    t = float(model.threshold if threshold is None else threshold)
+    s = pair_scores(model, probe_pairs(*identities, size=size))
+    q: dict = {"probe_threshold": round(t, 5), "probe_n_per_kind": int(identities[1] - identities[0])}
+    for k in POSITIVE:
+        q[f"probe_{k}_verified"] = round(float((s[k] >= t).mean()), 4)
+    for k in NEGATIVE:
+        q[f"probe_{k}_rejected"] = round(float((s[k] < t).mean()), 4)
+    pos = np.concatenate([s[k] for k in POSITIVE])
+    neg = np.concatenate([s[k] for k in NEGATIVE])
+    q["probe_hard_auc"] = round(roc_auc(pos, neg), 5)
+    q["probe_bars_met"] = bool(q["probe_nuisance_verified"] >= BARS["nuisance"]
+                               and q["probe_flip_verified"] >= BARS["flip"]
+                               and q["probe_shift_verified"] >= BARS["shift"]
+                               and q["probe_lookalike_rejected"] >= BARS["lookalike"]
+                               and q["probe_hard_auc"] >= BARS["auc"])
+    return q
