@@ -258,3 +258,18 @@ def test_everyday_phrasing_in_the_training_templates():
                    "trim", "age {obj}", "cheerful", "grin", "laugh", "sad", "serious", "goatee", "moustache",
                    "mustache", "child", "teenager", "elderly", "middle-aged"):
         assert phrase in text, phrase
+
+
+def test_smiling_degrees_follow_world_2():
+    """World 2 (the default world) keeps the mouth closed up to Smiling 2 (a clear closed-mouth smile)
+    and first shows the teeth at 3; the descriptions, DEGREE_TERMS and target templates say so."""
+    from datasets.instructions.lexicon import named_degrees
+    from datasets.synthfaces.attributes import DEGREE_DESCRIPTIONS
+
+    assert "closed-mouth" in DEGREE_DESCRIPTIONS["Smiling"][2] and "teeth" not in DEGREE_DESCRIPTIONS["Smiling"][2]
+    assert named_degrees("Smiling", "give him a clear, closed-mouth smile") == {2}
+    assert named_degrees("Smiling", "a slight closed-mouth smile") == {1}
+    assert named_degrees("Smiling", "a gentle smile showing a few teeth") == {3}
+    teeth = {t.target for t in templates("all") if t.mode == "target" and ATTRIBUTES[t.attribute] == "Smiling"
+             and "teeth" in t.pattern and "no teeth" not in t.pattern}
+    assert min(teeth) == 3

@@ -15,7 +15,9 @@ NUM_ATTRIBUTES = len(ATTRIBUTES)
 MAX_DEGREE = 5
 DEGREES = tuple(range(MAX_DEGREE + 1))
 
-#: What the renderer draws at each degree (``face.py``'s per-degree tables): the one source of truth
+#: What the renderer draws at each degree (world 2's ``v2/face.py`` per-degree tables; world 1's ``face.py``
+#: differs at Smiling 2, where it already shows the teeth, and Young 3, where it draws faint lines and a
+#: little grey): the one source of truth
 #: for the renderer's documentation, the instruction language's target degrees (its
 #: ``datasets.instructions.lexicon.DEGREE_TERMS`` map each description's wording to the phrases
 #: target requests use, and tests check that every target template agrees) and ``bench parse``.
@@ -47,7 +49,7 @@ DEGREE_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     "Smiling": (
         "neutral, mouth closed",
         "slight closed-mouth smile",
-        "clear smile, the teeth just showing",
+        "clear closed-mouth smile",
         "smile showing the upper teeth",
         "broad, open-mouthed smile with teeth",
         "very broad open-mouth laugh",
@@ -56,7 +58,7 @@ DEGREE_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
         "very old (about eighty): white hair, deep wrinkles",
         "old (about sixty): grey hair, wrinkles",
         "middle-aged (about forty-five): greying hair, light wrinkles",
-        "adult (twenties to thirties): faint lines",
+        "adult (twenties to thirties): no wrinkles, no grey",
         "young (a teenager): smooth skin",
         "very young (a child): smooth, rosy-cheeked, bigger eyes",
     ),

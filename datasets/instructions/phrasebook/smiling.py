@@ -1,5 +1,5 @@
-"""Smiling: degrees as ``DEGREE_DESCRIPTIONS`` (0 neutral, 1 slight closed-mouth smile, 2 teeth just
-showing, 3 upper teeth, 4 broad open-mouthed smile, 5 laugh)."""
+"""Smiling: degrees as ``DEGREE_DESCRIPTIONS`` (0 neutral, 1 slight closed-mouth smile, 2 clear closed-mouth
+smile, 3 the (upper) teeth showing, 4 broad open-mouthed smile, 5 laugh): the mouth stays closed up to 2."""
 PATTERNS = {
     ("definite", +1): [
         "make {obj} smile {pre} more",
@@ -105,16 +105,18 @@ PATTERNS = {
         "just a small closed-mouth smile",
     ],
     ("target", 2): [
-        "a gentle smile showing a few teeth",
-        "let {obj} smile with some teeth showing",
-        "a pleasant smile where the teeth just peek out",
-        "a clear smile with the teeth just showing",
+        "a clear, closed-mouth smile",
+        "let {obj} give a clear smile with {poss} lips together",
+        "a pleasant, clear smile that shows no teeth",
+        "a clear smile with {poss} lips closed",
     ],
     ("target", 3): [
         "give {obj} a toothy smile",
         "a happy smile that shows the teeth",
         "a full smile that shows the upper teeth",
         "let {obj} smile showing the upper teeth",
+        "a gentle smile showing a few teeth",
+        "a pleasant smile where the teeth just peek out",
     ],
     ("target", 4): [
         "give {obj} a big open-mouthed smile",
