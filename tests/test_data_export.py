@@ -59,7 +59,7 @@ def test_synthfaces_export_equals_the_dataset(bench_env, tmp_path, registries):
         assert line["target"] and np.array_equal(png(out / line["target"]), item.target)
     meta = json.loads((out / "dataset.json").read_text())
     assert (meta["spec"], meta["dataset"], meta["n"], meta["items"], meta["targets"], meta["size"], meta["seed"]) \
-        == ("synthfaces", "synthfaces:split=test", 3, 3, 3, 32, 5)
+        == ("synthfaces", "synthfaces:split=test,world=2", 3, 3, 3, 32, 5)
     from importlib.metadata import version
 
     assert meta["bench_version"] == version("editsc-bench")
@@ -131,7 +131,7 @@ def test_force_replaces_a_previous_export(tmp_path):
     export_dataset("synthfaces", 3, 16, out)
     export_dataset("synthfaces-art:split=train", 2, 16, out, seed=1, force=True)
     meta = json.loads((out / "dataset.json").read_text())
-    assert (meta["dataset"], meta["items"], meta["seed"]) == ("synthfaces-art:split=train", 2, 1)
+    assert (meta["dataset"], meta["items"], meta["seed"]) == ("synthfaces-art:split=train,world=2", 2, 1)
     assert len((out / "labels.jsonl").read_text().splitlines()) == 2
     assert sorted(p.name for p in (out / "images").iterdir()) == ["train-000000.png", "train-000001.png"]
     assert leftovers(tmp_path) == []

@@ -128,7 +128,7 @@ def test_shipped_codec_quality_through_method(fresh_test_images):
             mse = np.mean((out.astype(float) - item.image.astype(float)) ** 2)
             psnr[s].append(10 * np.log10(255 ** 2 / mse))
     means = [float(np.mean(psnr[s])) for s in SNRS]
-    assert means[-1] >= 26.5, means
+    assert means[-1] >= 25.5, means  # world 2: card 26.0 dB at 18 dB (world 1 was 27.0)
     assert all(b >= a - 0.05 for a, b in zip(means, means[1:])), means
     assert cbr_paper(512, 64, 64, 3) == pytest.approx(1 / 12)
 

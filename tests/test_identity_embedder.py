@@ -1,5 +1,5 @@
-"""Identity embedder (+ the official ArcFace loader): smoke training, the shipped checkpoint
-against fresh held-out identities, attribute invariance, thresholds, bad files."""
+"""Identity embedder (+ the official ArcFace loader): smoke training, the shipped checkpoint's
+identity probes on fresh held-out world-2 identities, attribute invariance, thresholds, bad files."""
 import json
 
 import numpy as np
@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from bench.errors import UserError
-from datasets.synthfaces import edited_target, render, sample_attributes, split_identity
+from datasets.synthfaces.v2 import edited_target, render, sample_nuisance
+from datasets.synthfaces.v2.splits import split_identity
 from methods.nets import identity_embedder as ie
 from methods.training import identity_embedder as ie_training
 from methods.nets.face_nets import roc_auc, verification_thresholds
@@ -53,16 +54,6 @@ def test_roc_auc_and_thresholds_match_definitions():
     assert abs(far - frr) < 0.02
 
 
-def _pairs(n=160, start=60_000, seed=11, size=64):
-    """Test-split identities, each rendered twice with independent random attributes."""
-    views = np.empty((n, 2, size, size, 3), np.uint8)
-    for i in range(n):
-        ident = split_identity("test", start + i)
-        for v in range(2):
-            views[i, v] = render(ident, sample_attributes("test", start + i, seed + v), size)
-    return views
-
-
 @pytest.fixture(scope="module")
 def shipped():
     if not weights_path(ie.NAME).exists():
@@ -70,16 +61,23 @@ def shipped():
     return ie.load_embedder()
 
 
-def test_shipped_embedder_verification_on_fresh_identities(shipped):
-    views = _pairs()
-    pos, neg = ie.verification_scores(shipped, views)
-    assert roc_auc(pos, neg) >= 0.98
-    # the stored EER threshold separates this fresh sample about as well as claimed
-    same = shipped.same_person(views[:, 0], views[:, 1])
-    assert same.mean() >= 0.9
-    other = shipped.same_person(views[:, 0], np.roll(views[:, 1], 1, axis=0))
-    assert other.mean() <= 0.1
-    assert (neg >= shipped.threshold_far1).mean() <= 0.03
+@pytest.mark.xfail(strict=True, reason="the shipped world-2 embedder verifies 71% of new-nuisance pairs, 96% of "
+                   "mirrors, 48% of 3-px shifts and rejects 20% of look-alikes (hard-set AUC 0.62; card): "
+                   "far below the bars")
+def test_shipped_embedder_passes_the_identity_probes(shipped):
+    """Issue bars on fresh held-out identities (not the card's): same identity under a new nuisance
+    verified >= 95%, mirror and 3-px shift >= 98%, look-alikes (3 geometry factors) rejected >= 90%,
+    AUC >= 0.99 on the hard mixed set."""
+    from methods.nets.identity_probes import BARS, probe_report
+
+    q = probe_report(shipped, identities=(1500, 1800))
+    assert q["probe_threshold"] == pytest.approx(shipped.threshold, abs=1e-4)
+    assert q["probe_nuisance_verified"] >= BARS["nuisance"], q
+    assert q["probe_flip_verified"] >= BARS["flip"], q
+    assert q["probe_shift_verified"] >= BARS["shift"], q
+    assert q["probe_lookalike_rejected"] >= BARS["lookalike"], q
+    assert q["probe_hard_auc"] >= BARS["auc"], q
+    assert q["probe_stranger_rejected"] >= 0.98, q
 
 
 def test_shipped_embedder_is_attribute_invariant(shipped):
@@ -88,12 +86,13 @@ def test_shipped_embedder_is_attribute_invariant(shipped):
     rng = np.random.default_rng(5)
     for i in range(n):
         ident = split_identity("test", start + i)
-        attrs = sample_attributes("test", start + i, 0)
+        attrs = rng.integers(0, 6, 5).tolist()
+        nuis = sample_nuisance(rng)
         a = int(rng.integers(0, 5))
         new = (attrs[a] + int(rng.integers(2, 5))) % 6  # a clearly visible edit
-        origs.append(render(ident, attrs))
-        edits.append(edited_target(ident, attrs, a, new))
-        others.append(render(split_identity("test", start + n + i), attrs))  # other face, same attributes
+        origs.append(render(ident, attrs, 64, "photo", nuis))
+        edits.append(edited_target(ident, attrs, a, new, 64, "photo", nuis))
+        others.append(render(split_identity("test", start + n + i), attrs, 64, "photo", nuis))  # other face
     same = shipped.cosine(np.stack(origs), np.stack(edits))
     diff = shipped.cosine(np.stack(origs), np.stack(others))
     assert (same > diff).float().mean() >= 0.95
@@ -102,7 +101,7 @@ def test_shipped_embedder_is_attribute_invariant(shipped):
 
 def test_same_person_api(shipped):
     a = render(split_identity("test", 123), [0, 0, 0, 0, 0])
-    b = render(split_identity("test", 123), [3, 2, 4, 1, 2])
+    b = render(split_identity("test", 123), [3, 2, 4, 1, 2], 64, "photo", sample_nuisance(3))
     e = shipped.embed(np.stack([a, b]))
     assert isinstance(shipped.same_person(a, b), bool)
     # images or embeddings give the same answer

@@ -63,7 +63,7 @@ def test_render_is_deterministic():
 
 
 def test_items_are_deterministic_and_seeded():
-    ds = SynthFaces("test")
+    ds = SynthFaces("test", world=1)
     first = list(ds.items(4, 32, seed=3))
     again = list(ds.items(4, 32, seed=3))
     assert [i.id for i in first] == ["test-000000", "test-000001", "test-000002", "test-000003"]
@@ -101,7 +101,7 @@ def test_splits_are_disjoint_and_finetune_small():
         assert hi1 <= lo2
     assert SPLITS["finetune"][1] - SPLITS["finetune"][0] < 20
     assert SPLITS["train"][1] == IDENTITY_COUNT
-    ft = SynthFaces("finetune")
+    ft = SynthFaces("finetune", world=1)
     assert len(list(ft.items(None, 16))) == len(ft) < 20
     assert len(list(ft.items(100, 16))) == len(ft)
     test_ids = {split_identity("test", i) for i in range(50)}
@@ -237,11 +237,11 @@ def test_bad_input_raises_user_error(call, words):
 
 # ---------------------------------------------------------------------- dataset contract
 def test_registry_entries_and_items():
-    ds = DATASETS.create("synthfaces:split=test")
-    assert isinstance(ds, SynthFaces) and ds.default_size == 64 and ds.spec == "synthfaces:split=test"
+    ds = DATASETS.create("synthfaces:split=test,world=1")
+    assert isinstance(ds, SynthFaces) and ds.default_size == 64 and ds.spec == "synthfaces:split=test,world=1"
     assert DATASETS.create(ds.spec).spec == ds.spec
-    art = DATASETS.create("synthfaces-art:split=finetune")
-    assert art.style == "art" and art.spec == "synthfaces-art:split=finetune"
+    art = DATASETS.create("synthfaces-art:split=finetune,world=1")
+    assert art.style == "art" and art.spec == "synthfaces-art:split=finetune,world=1"
     it = next(iter(ds.items(1, 32, seed=0)))
     assert isinstance(it, Item)
     assert it.image.shape == (32, 32, 3) and it.image.dtype == np.uint8
@@ -249,7 +249,7 @@ def test_registry_entries_and_items():
     assert it.labels["split"] == "test" and it.labels["identity"] == split_identity("test", 0)
     assert len(it.labels["attributes"]) == 5 and all(0 <= a <= 5 for a in it.labels["attributes"])
     assert np.array_equal(it.image, render(it.labels["identity"], it.labels["attributes"], 32))
-    plain = next(iter(DATASETS.create("synthfaces:requests=none").items(1, 32, seed=0)))
+    plain = next(iter(DATASETS.create("synthfaces:requests=none,world=1").items(1, 32, seed=0)))
     assert plain.instruction is None and plain.target is None
     assert np.array_equal(plain.image, it.image)
 
@@ -257,7 +257,7 @@ def test_registry_entries_and_items():
 def test_items_carry_a_request_and_its_exact_target_edit():
     from datasets.instructions import expected_degree
 
-    ds = DATASETS.create("synthfaces")
+    ds = DATASETS.create("synthfaces:world=1")
     for it in ds.items(40, 32, seed=3):
         req = it.labels["request"]
         attrs, goal = it.labels["attributes"], it.labels["expected_degree"]
@@ -273,7 +273,7 @@ def test_items_carry_a_request_and_its_exact_target_edit():
         assert not np.array_equal(it.target, it.image)
     from datasets.instructions import templates
 
-    held = next(iter(DATASETS.create("synthfaces:requests=heldout").items(1, 32)))
+    held = next(iter(DATASETS.create("synthfaces:requests=heldout,world=1").items(1, 32)))
     assert held.labels["request"]["template_id"] in {t.id for t in templates("heldout")}
 
 
@@ -282,7 +282,7 @@ def test_cache_roundtrip_and_reuse(tmp_path, monkeypatch):
     assert path.exists() and path.parent == tmp_path and path.suffix == ".npz"
     data = load_split_cache(path)
     assert data["images"].shape == (6, 32, 32, 3) and data["images"].dtype == np.uint8
-    items = list(SynthFaces("finetune").items(6, 32))
+    items = list(SynthFaces("finetune", world=1).items(6, 32))
     for i, it in enumerate(items):
         assert np.array_equal(data["images"][i], it.image)
         assert int(data["identity"][i]) == it.labels["identity"]
@@ -290,7 +290,7 @@ def test_cache_roundtrip_and_reuse(tmp_path, monkeypatch):
     mtime = os.stat(path).st_mtime_ns
     assert build_split_cache("finetune", 6, 32, "photo", tmp_path) == path
     assert os.stat(path).st_mtime_ns == mtime  # reused, not rebuilt
-    cached = list(SynthFaces("finetune", cache=True, cache_dir=str(tmp_path)).items(6, 32))
+    cached = list(SynthFaces("finetune", world=1, cache=True, cache_dir=str(tmp_path)).items(6, 32))
     assert all(np.array_equal(a.image, b.image) and a.labels == b.labels for a, b in zip(cached, items))
     monkeypatch.setenv("EDITSC_CACHE", str(tmp_path / "env"))
     assert default_cache_root() == tmp_path / "env" / "synthfaces"

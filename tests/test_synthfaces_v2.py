@@ -39,10 +39,17 @@ def test_world1_renders_are_pinned():
     for (ident, attrs, size, style), digest in pinned.items():
         img = render_any(ident, list(attrs), size, style)
         assert hashlib.sha256(img.tobytes()).hexdigest()[:16] == digest, (ident, attrs, size, style)
-    assert SynthFaces("test").spec == "synthfaces:split=test"
-    assert DATASETS.create("synthfaces-art").spec == "synthfaces-art:split=test"
+    assert SynthFaces("test", world=1).spec == "synthfaces:split=test,world=1"
+    assert DATASETS.create("synthfaces-art:world=1").spec == "synthfaces-art:split=test,world=1"
     with pytest.raises(UserError, match="world=2"):
         render_any(1, [0] * 5, 64, nuisance=Nuisance())
+
+
+def test_default_world_is_the_world_the_zoo_learned():
+    from datasets.synthfaces.dataset import DEFAULT_WORLD
+    from methods.training.world_data import WORLD
+
+    assert DEFAULT_WORLD == WORLD == SynthFaces().world
 
 
 def test_world2_spec_is_canonical_and_distinct():
@@ -52,7 +59,8 @@ def test_world2_spec_is_canonical_and_distinct():
     art = DATASETS.create("synthfaces-art:requests=none,world=2,split=finetune")
     assert art.style == "art" and art.spec == "synthfaces-art:split=finetune,world=2,requests=none"
     assert DATASETS.create(art.spec).spec == art.spec
-    assert DATASETS.create("synthfaces:world=1").spec == "synthfaces:split=test"  # world 1 keys unchanged
+    assert DATASETS.create("synthfaces:world=1").spec == "synthfaces:split=test,world=1"  # the world is always named
+    assert DATASETS.create("synthfaces").spec == "synthfaces:split=test,world=2"  # world 2 is the default
     for bad in ("synthfaces:world=3", "synthfaces:world=two", "synthfaces-art:world=0"):
         with pytest.raises(UserError, match="world"):
             DATASETS.create(bad)
@@ -314,3 +322,16 @@ def test_sheets_for_world2(tmp_path):
     assert Image.open(tmp_path / "degrees.png").size == (6 * 18 + 2, 15 * 18 + 2)
     assert sheet_main([str(tmp_path / "x.png"), "--world", "1", "--kind", "nuisance"]) == 2
     assert Cell(0, 1, 1) == cell_of(0)
+
+
+@pytest.mark.parametrize("component", ["attribute-predictor", "attribute-judge", "identity-embedder", "deepsc"])
+def test_shipped_image_models_learned_the_default_world(component):
+    """Nothing trained on one world is silently used on another: every shipped image model's card
+    names the world its data came from, and it is the default world."""
+    import json
+
+    from datasets.synthfaces.dataset import DEFAULT_WORLD
+    from methods.zoo import card_path
+
+    card = json.loads(card_path(component).read_text())
+    assert f"world {DEFAULT_WORLD}" in card["data"], (component, card["data"][:200])

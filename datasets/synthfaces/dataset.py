@@ -1,9 +1,10 @@
 """The SynthFaces datasets, registered as "synthfaces" (photo) and "synthfaces-art" (OOD).
 
-``world=1`` (the default, the world the shipped models were trained on) renders exactly as
-before; ``world=2`` selects SynthFaces world 2 (``datasets.synthfaces.v2``: identity apart
-from nuisance, legible attributes, a CelebA-like population, a painted medium for the art
-set). The canonical spec carries ``world=2`` so result rows of the two worlds never mix.
+``world=2`` (the default, ``DEFAULT_WORLD``: the world the shipped image models are trained on,
+``methods.training.world_data.WORLD``) is SynthFaces world 2 (``datasets.synthfaces.v2``: identity
+apart from nuisance, legible attributes, a CelebA-like population, a painted medium for the art
+set); ``world=1`` renders the original world exactly as before. The canonical spec always names
+the world, so result rows of the two worlds never mix.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from .splits import check_split, sample_attributes, split_identity, split_len
     "synthfaces",
     "procedural labelled faces (CelebA-like): 5 attributes x degrees 0-5, exact edit targets; "
     "options split=test|train|finetune, style=photo|art, requests=all|train|heldout|none, cache=false, "
-    "world=1|2",
+    "world=2|1 (2, the default, is the world the shipped models learned)",
 )
 class SynthFaces(Dataset):
     """Procedural faces with known identity and attribute degrees.
@@ -50,8 +51,9 @@ class SynthFaces(Dataset):
     default_size = 64
 
     def __init__(self, split: str = "test", style: str = "photo", cache: bool = False, cache_dir: str | None = None,
-                 requests: str = "all", world: int = 1):
+                 requests: str = "all", world: int | None = None):
         super().__init__()
+        world = DEFAULT_WORLD if world is None else world
         self.world = check_world(world)
         self.split = check_split(split)
         self.style = check_style(style)
@@ -68,7 +70,7 @@ class SynthFaces(Dataset):
                             f"named like that, write ./{cache_dir})")
         self.cache_dir = cache_dir
         name = "synthfaces-art" if style == "art" else "synthfaces"
-        self.spec = f"{name}:split={self.split}" + ("" if self.world == 1 else f",world={self.world}") \
+        self.spec = f"{name}:split={self.split},world={self.world}" \
             + (",cache=true" if cache else "") + ("" if requests == "all" else f",requests={requests}")
 
     def _split_len(self) -> int:
@@ -174,18 +176,19 @@ class SynthFaces(Dataset):
 @DATASETS.register(
     "synthfaces-art",
     "SynthFaces painted as old portraits (MetFaces-like out-of-distribution test); "
-    "options split=test|train|finetune, requests=all|train|heldout|none, cache=false, world=1|2",
+    "options split=test|train|finetune, requests=all|train|heldout|none, cache=false, world=2|1",
 )
 def synthfaces_art(split: str = "test", cache: bool = False, cache_dir: str | None = None,
-                   requests: str = "all", world: int = 1) -> SynthFaces:
+                   requests: str = "all", world: int | None = None) -> SynthFaces:
     return SynthFaces(split=split, style="art", cache=cache, cache_dir=cache_dir, requests=requests, world=world)
 
 
 WORLDS = (1, 2)
+DEFAULT_WORLD = 2  # must equal methods.training.world_data.WORLD (tests/test_synthfaces_v2.py checks)
 
 
 def check_world(world) -> int:
     if isinstance(world, bool) or not isinstance(world, (int, np.integer)) or int(world) not in WORLDS:
         raise UserError(f"synthfaces option world={world!r} is not one of {', '.join(map(str, WORLDS))} "
-                        "(1: the original world, the default; 2: SynthFaces world 2)")
+                        "(2: SynthFaces world 2, the default; 1: the original world)")
     return int(world)
