@@ -5,7 +5,7 @@ SynthFaces train identities of world ``methods.training.world_data.WORLD`` at 64
 degrees and a random nuisance per image (photo style plus 10% painted 'art' images), light JPEG /
 blur / noise / colour / shift augmentation (``methods.training.face_nets.augment``), cross-entropy
 per attribute (Smiling counted double, label smoothing 0.05) plus 0.1 x the L1 error of the
-expected degrees, AdamW 2e-3 with warm-up and cosine decay, batch 64, 1300 steps. The card holds
+expected degrees, AdamW 2e-3 with warm-up and cosine decay, batch 64, 3000 steps. The card holds
 the per-attribute exact / within-one accuracy on held-out test identities (photo and art).
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _data(ctx: TrainContext) -> dict:
 def train(ctx: TrainContext) -> None:
     set_threads()
     config = dict(DEFAULT_CONFIG)
-    steps = ctx.steps or (6 if ctx.quick else 1300)
+    steps = ctx.steps or (6 if ctx.quick else 3000)
     batch = 16 if ctx.quick else 64
     art_frac = 0.1
     # light augmentation: degree differences (a mouth corner, faint wrinkles) are a pixel or
