@@ -1,4 +1,4 @@
-"""CPU throughput of the attribute predictor and the identity embedder (skipped by default; run
+"""CPU throughput of the attribute predictor, the attribute judge and the identity embedder (skipped by default; run
 ``pytest --benchmark-only -p no:cacheprovider tests/benchmarks/test_bench_face_nets.py``).
 
 One thread; each round runs one batch of 64 px uint8 images end to end (to tensor, resize
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from methods.nets import attribute_judge as aj
 from methods.nets import attribute_predictor as ap
 from methods.nets import identity_embedder as ie
 from methods.zoo import weights_path
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 def _model(mod, name):
     if weights_path(name).exists():
-        return ap.load_predictor() if mod is ap else ie.load_embedder()
+        return {ap: ap.load_predictor, aj: aj.load_judge, ie: ie.load_embedder}[mod]()
     return mod.build(dict(mod.DEFAULT_CONFIG)).eval()
 
 
@@ -31,6 +32,16 @@ def _images(n, size=64):
 @pytest.mark.parametrize("batch", [1, 64])
 def test_bench_attribute_predictor(benchmark, batch):
     model = _model(ap, ap.NAME)
+    imgs = _images(batch)
+    out = benchmark(model.predict, imgs)
+    assert out.shape == (batch, 5)
+    benchmark.extra_info["images_per_s"] = batch / benchmark.stats.stats.mean
+
+
+@pytest.mark.zoo_component("attribute-judge")
+@pytest.mark.parametrize("batch", [1, 64])
+def test_bench_attribute_judge(benchmark, batch):
+    model = _model(aj, aj.NAME)
     imgs = _images(batch)
     out = benchmark(model.predict, imgs)
     assert out.shape == (batch, 5)
