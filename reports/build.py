@@ -5,7 +5,7 @@ from pathlib import Path
 
 from bench.runner import slug
 from reports.aggregate import group_rows, load_rows, load_set_metrics, metric_names
-from reports.curves import set_stats, write_curve, write_stats_curve
+from reports.curves import reference_note, set_stats, write_curve, write_stats_curve
 from reports.tables import cbr_table, timing_table
 
 
@@ -20,8 +20,11 @@ def build_report(db: Path, dest: Path) -> list[Path]:
             written += write_curve(grows, group, metric, gdir / f"snr_{metric}")
         # Decode-failure rate vs SNR shows the digital cliff.
         written += write_curve(grows, group, "decode_failure_rate", gdir / "snr_decode_failure_rate")
+        # set metrics follow the per-row metrics' references (ground-truth edit for edit rows, else original)
+        base = next((m for m in metric_names(grows) if "@" not in m), None)
         for name in sorted({d["name"] for d in set_records}):
-            written += write_stats_curve(set_stats(set_records, group, name), group, name, gdir / f"snr_{name}")
+            note = reference_note(grows, base) if base and "@" not in name else ""
+            written += write_stats_curve(set_stats(set_records, group, name), group, name, gdir / f"snr_{name}", note)
     written += cbr_table(rows, dest / "cbr")
     written += timing_table(rows, dest / "timing")
     return written

@@ -256,7 +256,7 @@ def add_parser(sub) -> None:
     """Register ``bench data export`` on the CLI's subparsers."""
     s = sub.add_parser("data", help="dataset tools: 'bench data export SPEC --out DIR' writes images, ground-truth "
                                     "edits and labels as files")
-    data_sub = s.add_subparsers(dest="data_cmd", required=True, parser_class=type(s), metavar="export")
+    data_sub = s.add_subparsers(dest="data_cmd", required=True, parser_class=type(s), metavar="COMMAND")
     e = data_sub.add_parser("export", help="write N items of a dataset as PNGs + labels.jsonl + dataset.json")
     e.add_argument("spec", metavar="SPEC", help="dataset spec, e.g. synthfaces, synthfaces-art:split=train, folder:PATH")
     e.add_argument("--out", required=True, metavar="DIR", help="folder to create (must be new or empty)")
