@@ -45,7 +45,7 @@ def test_corner_erasing_leaves_the_face_centre_alone():
     assert not changed[:, 16:48, 16:48].any()  # patches sit in the corners, at most 16 px
 
 
-def fresh_test_faces(n=300, seed=11, start=60_000):
+def fresh_test_faces(n=1000, seed=11, start=60_000):
     """Held-out world-2 test identities rendered now (not the arrays the card was measured on)."""
     from methods.training.world_data import uniform_faces
 
@@ -53,8 +53,8 @@ def fresh_test_faces(n=300, seed=11, start=60_000):
     return d["images"], d["attributes"].astype(np.int64)
 
 
-@pytest.mark.xfail(strict=True, reason="on world 2 the shipped J reads Bangs, Smiling and Young 88-94% exactly and "
-                   "agrees with P 89-98% per attribute (card): below the 95% / 93% bars")
+@pytest.mark.xfail(strict=True, reason="on world 2 the shipped J reads Bangs 94-95% and Young 92-93% exactly and "
+                   "agrees with P on Young 92% (card: 3000 faces; here 1000 fresh ones): below the 95% / 93% bars")
 def test_shipped_judge_reads_ground_truth_and_agrees_with_p():
     """Issue bars: exact degree >= 95% for every attribute on held-out identities, agreement with P >= 93%."""
     judge, predictor = aj.load_judge(), ap.load_predictor()

@@ -9,7 +9,7 @@ What differs from P's recipe (``methods.training.attribute_predictor``), on purp
   up to two 10-16 px patches in the image corners (background, clothing), so J cannot lean on
   the same shortcuts as P;
 * optimisation: plain cross-entropy with label smoothing 0.1 (no expected-degree term), AdamW 1.5e-3,
-  batch 64, 1200 steps, cosine decay, seed 1.
+  batch 64, 2400 steps, cosine decay, seed 1.
 
 The card records J's per-attribute exact / within-one accuracy on held-out test identities (photo
 and art) and its agreement with the shipped P on the same images.
@@ -29,7 +29,7 @@ from methods.zoo import TrainContext
 
 DATA_SEED = 7  # J's degree/nuisance draw (P's is 0)
 JUDGE_START = 40000  # J learns from train identities P never saw (P uses 0..35999)
-DEFAULT_STEPS = 1200
+DEFAULT_STEPS = 2400
 
 
 def _data(ctx: TrainContext) -> dict:
