@@ -39,14 +39,14 @@ def check_split(split) -> str:
     return split
 
 
-def split_len(split: str) -> int:
-    lo, hi = SPLITS[check_split(split)]
+def split_len(split: str, table: dict[str, tuple[int, int]] = SPLITS) -> int:
+    lo, hi = table[check_split(split)]
     return hi - lo
 
 
-def split_identity(split: str, index: int) -> int:
-    """Identity id shown by image `index` of `split`."""
-    lo, hi = SPLITS[check_split(split)]
+def split_identity(split: str, index: int, table: dict[str, tuple[int, int]] = SPLITS) -> int:
+    """Identity id shown by image `index` of `split` (ids from `table`, world 1's by default)."""
+    lo, hi = table[check_split(split)]
     if not 0 <= index < hi - lo:
         raise UserError(f"index {index} is outside split '{split}' (0 .. {hi - lo - 1})")
     return lo + index

@@ -1,9 +1,9 @@
 """World-2 splits: disjoint identity ranges (same layout as world 1, world-2 id space)."""
 from __future__ import annotations
 
-from bench.errors import UserError
-
-from ..splits import check_split
+from ..splits import check_split  # noqa: F401  (re-exported)
+from ..splits import split_identity as _split_identity
+from ..splits import split_len as _split_len
 from .identity import IDENTITY_COUNT
 
 SPLITS: dict[str, tuple[int, int]] = {
@@ -15,13 +15,9 @@ SPLIT_CODES = {"finetune": 1, "test": 2, "train": 3}
 
 
 def split_len(split: str) -> int:
-    lo, hi = SPLITS[check_split(split)]
-    return hi - lo
+    return _split_len(split, SPLITS)
 
 
 def split_identity(split: str, index: int) -> int:
     """World-2 identity id shown by image `index` of `split`."""
-    lo, hi = SPLITS[check_split(split)]
-    if not 0 <= index < hi - lo:
-        raise UserError(f"index {index} is outside split '{split}' (0 .. {hi - lo - 1})")
-    return lo + index
+    return _split_identity(split, index, SPLITS)
