@@ -36,15 +36,19 @@ from methods.zoo import load_model
 
 NAME = "identity-embedder"
 DEFAULT_CONFIG = {"widths": [24, 32, 64, 128, 192], "dim": 128, "reduce": 64, "input_size": 64,
-                  "threshold_eer": 0.5, "threshold_far1": 0.5}
+                  "pool": "flat", "threshold_eer": 0.5, "threshold_far1": 0.5}
+POOLS = ("flat", "avg", "both")
 
 
 class IdentityEmbedder(nn.Module):
     """Images (N, 3, H, W) in [-1, 1] -> (N, dim) L2-normalised identity embeddings."""
 
-    def __init__(self, widths=DEFAULT_CONFIG["widths"], dim=128, reduce=64, input_size=64,
+    def __init__(self, widths=DEFAULT_CONFIG["widths"], dim=128, reduce=64, input_size=64, pool="flat",
                  threshold_eer=0.5, threshold_far1=0.5):
         super().__init__()
+        if pool not in POOLS:
+            raise UserError(f"identity embedder pool must be one of {', '.join(POOLS)}, got {pool!r}")
+        self.pool = pool
         self.input_size = int(input_size)
         self.dim = int(dim)
         self.threshold = float(threshold_eer)
@@ -52,14 +56,26 @@ class IdentityEmbedder(nn.Module):
         self.backbone = Backbone(widths)
         c = self.backbone.out_channels
         side = self.input_size // 16
-        # keep the 4x4 layout (face width / length / jaw live in where things are)
-        self.reduce = nn.Sequential(nn.Conv2d(c, reduce, 1, bias=False), nn.BatchNorm2d(reduce), nn.ReLU())
-        self.fc = nn.Linear(reduce * side * side, self.dim)
+        # "flat": keep the 4x4 layout (face width / length / jaw live in where things are);
+        # "avg": global average pooling (shift-tolerant by construction); "both": the two concatenated
+        self.reduce = (nn.Sequential(nn.Conv2d(c, reduce, 1, bias=False), nn.BatchNorm2d(reduce), nn.ReLU())
+                       if pool != "avg" else None)
+        n_in = {"flat": reduce * side * side, "avg": c, "both": reduce * side * side + c}[pool]
+        self.fc = nn.Linear(n_in, self.dim)
         self.bn = nn.BatchNorm1d(self.dim)
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The un-normalised embedding (N, dim) before the L2 normalisation."""
+        f = self.backbone(fit_size(x, self.input_size))
+        parts = []
+        if self.pool in ("flat", "both"):
+            parts.append(self.reduce(f).flatten(1))
+        if self.pool in ("avg", "both"):
+            parts.append(f.mean(dim=(2, 3)))
+        return self.bn(self.fc(torch.cat(parts, 1)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f = self.reduce(self.backbone(fit_size(x, self.input_size)))
-        return F.normalize(self.bn(self.fc(f.flatten(1))), dim=1)
+        return F.normalize(self.features(x), dim=1)
 
     def _as_embedding(self, a) -> torch.Tensor:
         if isinstance(a, np.ndarray) and a.dtype != np.uint8 and a.shape[-1] == self.dim and a.ndim <= 2:

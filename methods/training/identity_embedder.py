@@ -6,7 +6,12 @@ and nuisance (backdrop, clothing, pose, lighting), plus a look-alike that differ
 in 3 face-geometry factors (``methods.training.world_data.identity_views``). A batch holds B
 identities x 2 views and their B look-alikes (random mirroring, light augmentation); the loss is a
 symmetric InfoNCE in which every other view and every look-alike is a negative, so the embedding
-must ignore nuisance and degrees yet see face geometry. The same-person threshold is the equal-error
+must ignore nuisance and degrees yet see face geometry. Beside it, linear heads on the normalised
+embedding classify every identity factor the world defines (17 geometry factors, face type, skin,
+hair colour and style, eye and lip colour; not the parting side, which a mirror swaps) for views and
+look-alikes alike (weight ``FACTOR_WEIGHT``): a dense, nuisance-free teaching signal that says *what*
+makes two faces different people, which contrastive pairs alone only hint at. The heads are training
+scaffolding; the shipped network is the embedder alone. The same-person threshold is the equal-error
 threshold on a hard mixed pair set of calibration identities, and the card holds the probes
 (``methods.nets.identity_probes``) measured on other held-out identities.
 """
@@ -21,27 +26,35 @@ from methods.nets.identity_embedder import DEFAULT_CONFIG, build, evaluate
 from methods.training.face_nets import TrainProgress, augment, cosine_lr, resume_training, set_threads
 from methods.zoo import TrainContext
 
+FACTOR_WEIGHT = 1.0  # weight of the mean factor cross-entropy beside the InfoNCE loss
+FACTOR_SCALE = 16.0  # logit scale of the factor heads on the unit-norm embedding
+
 
 # ----------------------------------------------------------------------------- data
 
 def _data(ctx: TrainContext) -> dict:
     """World ``WORLD``: train identities x K views (each its own degrees and nuisance) plus one
     look-alike per identity; held-out test identities x 2 views for the plain verification figures."""
-    from methods.training.world_data import WORLD, identity_views
+    from methods.training.world_data import WORLD, identity_view_factors, identity_views
 
     if ctx.quick:
         tr = identity_views("train", 24, 2, 64, seed=ctx.seed, cache=False)
         te = identity_views("test", 24, 2, 64, seed=1, start=2000, cache=False)
         return {"train": tr["images"], "lookalikes": tr["lookalikes"], "test": te["images"],
+                "factors": identity_view_factors("train", 24, 2, seed=ctx.seed),
+                "test_factors": identity_view_factors("test", 24, 2, seed=1, start=2000),
                 "desc": "quick smoke data (24 train / 24 test identities x 2)"}
     n_id, k, n_test = 8000, 4, 1500
     ctx.log(event="data", msg=f"rendering/reading {n_id} world-{WORLD} train identities x {k} views + look-alikes")
     tr = identity_views("train", n_id, k, 64, seed=0)
     te = identity_views("test", n_test, 2, 64, seed=1, start=2000)
     return {"train": tr["images"], "lookalikes": tr["lookalikes"], "test": te["images"],
+            "factors": identity_view_factors("train", n_id, k, seed=0),
+            "test_factors": identity_view_factors("test", n_test, 2, seed=1, start=2000),
             "desc": (f"SynthFaces world {WORLD} train identities 0..{n_id - 1}, each rendered {k}x with its own uniform "
                      f"degrees and nuisance (backdrop, clothing, pose, lighting), plus a look-alike (3 face-geometry "
-                     f"factors changed) under view 0's degrees and nuisance as a hard negative; 64 px, seed 0. "
+                     f"factors changed) under view 0's degrees and nuisance as a hard negative, with every identity "
+                     f"factor (geometry and appearance but the parting side) as auxiliary labels; 64 px, seed 0. "
                      f"Held-out: test identities 2000..{2000 + n_test - 1} x 2 views (plain verification); probes "
                      "on test identities 500..1499, threshold calibrated on 0..499 "
                      "(methods.nets.identity_probes)")}
@@ -55,8 +68,44 @@ def _flip(imgs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+class FactorHeads(torch.nn.Module):
+    """One linear classifier per identity factor on the unit-norm embedding (training only)."""
+
+    def __init__(self, dim: int, levels: list[int]):
+        super().__init__()
+        self.levels = list(levels)
+        self.linear = torch.nn.Linear(dim, sum(self.levels))
+
+    def forward(self, z: torch.Tensor) -> list[torch.Tensor]:
+        return list(torch.split(FACTOR_SCALE * self.linear(z), self.levels, dim=1))
+
+    def loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return torch.stack([F.cross_entropy(lg, labels[:, j]) for j, lg in enumerate(self(z))]).mean()
+
+    @torch.no_grad()
+    def accuracy(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """(F,) per-factor accuracy."""
+        return torch.stack([(lg.argmax(1) == labels[:, j]).float().mean() for j, lg in enumerate(self(z))])
+
+
+def factor_report(model, heads: FactorHeads, images: np.ndarray, labels: np.ndarray) -> dict:
+    """Held-out factor-reading accuracy (how much of the identity the embedding carries linearly)."""
+    from datasets.synthfaces.v2.identity import GEOMETRY_FACTORS
+    from methods.training.world_data import factor_names
+
+    z = model.embed(images)
+    acc = heads.accuracy(z, torch.as_tensor(labels, device=z.device)).cpu().numpy()
+    names = [n for n, _ in factor_names()]
+    geo = list(range(len(GEOMETRY_FACTORS)))
+    return {"factor_acc_geometry_mean": round(float(acc[geo].mean()), 4),
+            "factor_acc_geometry_min": round(float(acc[geo].min()), 4),
+            "factor_acc_geometry_min_name": names[int(np.argmin(acc[geo]))],
+            "factor_acc_appearance_mean": round(float(np.delete(acc, geo).mean()), 4)}
+
+
 def train(ctx: TrainContext) -> None:
     from methods.nets.identity_probes import calibrate, probe_report
+    from methods.training.world_data import factor_names
 
     set_threads()
     config = dict(DEFAULT_CONFIG)
@@ -67,15 +116,20 @@ def train(ctx: TrainContext) -> None:
     dev = torch.device(ctx.device)
     torch.manual_seed(ctx.seed)
     model = build(config).to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=base_lr, weight_decay=5e-4)
-    start = resume_training(ctx, model, opt, steps)
+    heads = FactorHeads(model.dim, [n for _, n in factor_names()]).to(dev)
+    # the heads ride along inside the optimised module so resumable state covers them
+    both = torch.nn.ModuleDict({"model": model, "heads": heads})
+    opt = torch.optim.AdamW(both.parameters(), lr=base_lr, weight_decay=5e-4)
+    start = resume_training(ctx, both, opt, steps)
     data = _data(ctx)
     train_views, looks = data["train"], data["lookalikes"]
+    id_factors = torch.as_tensor(data["factors"]["identity"], device=dev)
+    look_factors = torch.as_tensor(data["factors"]["lookalike"], device=dev)
     n_train, k = train_views.shape[:2]
     ctx.log(event="start", params=param_count(model), steps=steps, ids_per_batch=n_ids, n_identities=n_train,
             variants=k)
     model.train()
-    progress = TrainProgress(ctx, model, opt, steps, "top1")
+    progress = TrainProgress(ctx, both, opt, steps, "top1")
     for step in range(start, steps):
         rng = np.random.default_rng([ctx.seed, step, 0x1DE])
         torch.manual_seed(ctx.seed * 1_000_003 + step)
@@ -95,6 +149,9 @@ def train(ctx: TrainContext) -> None:
                                                             float("-inf"))
         target = torch.cat([torch.arange(n_ids, 2 * n_ids), torch.arange(0, n_ids)]).to(dev)
         loss = F.cross_entropy(sim, target)
+        idx = torch.as_tensor(ids, device=dev)
+        labels = torch.cat([id_factors[idx], id_factors[idx], look_factors[idx]])
+        loss = loss + FACTOR_WEIGHT * heads.loss(z, labels)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -103,6 +160,7 @@ def train(ctx: TrainContext) -> None:
     model.eval()
     quality = evaluate(model, data["test"])
     quality["params"] = param_count(model)
+    quality.update(factor_report(model, heads, data["test"][:, 0], data["test_factors"]["identity"]))
     probe_size = 64
     threshold = calibrate(model, probe_size) if not ctx.quick else quality["threshold_eer"]
     config["threshold_eer"] = float(threshold)  # same_person() default: the hard-set equal-error threshold

@@ -64,27 +64,59 @@ def uniform_faces(split: str, n: int, size: int = 64, style: str = "photo", seed
     return _cache(f"uniform_{split}_{style}_n{n}_from{start}_s{size}_seed{seed}", make) if cache else make()
 
 
+def _view_plan(split: str, index: int, k: int, seed: int):
+    """Identity `index` of `split`: (identity, [(degrees, nuisance)] * k, look-alike identity), the
+    draws `identity_views` renders (and `identity_view_factors` labels) in one fixed RNG order."""
+    from datasets.synthfaces.v2 import identity_from_id, lookalike, sample_nuisance
+    from datasets.synthfaces.v2.splits import split_identity
+
+    rng = _rng(split, index, seed, 0x1DE7)
+    ident = identity_from_id(int(split_identity(split, index)))
+    views = [(rng.integers(0, 6, 5).tolist(), sample_nuisance(rng, "photo")) for _ in range(k)]
+    return ident, views, lookalike(ident, 3, rng)
+
+
 def identity_views(split: str, n: int, k: int, size: int = 64, seed: int = 0, start: int = 0,
                    cache: bool = True) -> dict[str, np.ndarray]:
     """Each identity rendered k times, every view with its own uniform degrees and nuisance, plus one
     look-alike per identity (3 face-geometry factors changed, same colouring and hair) rendered with
     view 0's degrees and nuisance, so it differs from view 0 only where the changed geometry
     shows (the hardest negative): images (n, k, ...), lookalikes (n, ...), identity (n,)."""
-    from datasets.synthfaces.v2 import identity_from_id, lookalike, render, sample_nuisance
-    from datasets.synthfaces.v2.splits import split_identity
+    from datasets.synthfaces.v2 import render
 
     def make():
         images = np.empty((n, k, size, size, 3), np.uint8)
         looks = np.empty((n, size, size, 3), np.uint8)
         ids = np.empty(n, np.int64)
         for i in range(n):
-            rng = _rng(split, start + i, seed, 0x1DE7)
-            ids[i] = split_identity(split, start + i)
-            views = [(rng.integers(0, 6, 5).tolist(), sample_nuisance(rng, "photo")) for _ in range(k)]
+            ident, views, twin = _view_plan(split, start + i, k, seed)
+            ids[i] = ident.id
             for v, (attrs, nuis) in enumerate(views):
-                images[i, v] = render(int(ids[i]), attrs, size, "photo", nuis)
-            twin = lookalike(identity_from_id(int(ids[i])), 3, rng)
+                images[i, v] = render(ident, attrs, size, "photo", nuis)
             looks[i] = render(twin, views[0][0], size, "photo", views[0][1])
         return {"images": images, "lookalikes": looks, "identity": ids}
 
     return _cache(f"views_{split}_n{n}_k{k}_from{start}_s{size}_seed{seed}", make) if cache else make()
+
+
+def factor_names() -> tuple[tuple[str, int], ...]:
+    """(name, levels) of the identity factors an embedder is taught to read: the geometry factors and
+    the appearance factors except part_side (a mirror swaps it, and a mirrored photo shows the same person)."""
+    from datasets.synthfaces.v2.identity import APPEARANCE_FACTORS, GEOMETRY_FACTORS
+
+    return GEOMETRY_FACTORS + tuple(f for f in APPEARANCE_FACTORS if f[0] != "part_side")
+
+
+def factor_labels(ident) -> list[int]:
+    return [int(getattr(ident, name)) for name, _ in factor_names()]
+
+
+def identity_view_factors(split: str, n: int, k: int, seed: int = 0, start: int = 0) -> dict[str, np.ndarray]:
+    """The identity factors (``factor_names()`` order) of the identities and look-alikes of
+    ``identity_views(split, n, k, seed=seed, start=start)``: identity (n, F), lookalike (n, F)."""
+    ids = np.empty((n, len(factor_names())), np.int64)
+    looks = np.empty_like(ids)
+    for i in range(n):
+        ident, _, twin = _view_plan(split, start + i, k, seed)
+        ids[i], looks[i] = factor_labels(ident), factor_labels(twin)
+    return {"identity": ids, "lookalike": looks}
