@@ -124,6 +124,33 @@ def cmd_report(args) -> int:
     return 0
 
 
+def parse_train_options(comp, items: list[str]) -> dict:
+    """`--set KEY=VALUE` items -> {key: int | float | bool | str}, keys checked against the component."""
+    out: dict = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not raw.strip():
+            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set recipe=projected")
+        if not comp.train_options:
+            raise UserError(f"{comp.name} takes no training options (--set); leave --set out")
+        if key not in comp.train_options:
+            raise UserError(f"{comp.name} has no training option {key!r}; it accepts {', '.join(comp.train_options)}")
+        raw = raw.strip()
+        value: object = raw
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        else:
+            for cast in (int, float):
+                try:
+                    value = cast(raw)
+                    break
+                except ValueError:
+                    pass
+        out[key] = value
+    return out
+
+
 def cmd_train(args) -> int:
     from methods.zoo import TrainContext, component, trained_path, weights_path
 
@@ -141,12 +168,13 @@ def cmd_train(args) -> int:
         raise UserError("--device cuda: no CUDA device is available here (torch.cuda.is_available() is false); "
                         "use --device cpu or auto")
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    options = parse_train_options(comp, args.options)
     if args.dest and Path(args.dest).resolve() == weights_path(comp.name).parent.resolve():
         raise UserError(f"--dest {args.dest} is the shipped weights directory; train into the work dir (or another "
                         f"--dest) and replace the shipped weights with 'bench zoo ship {comp.name} --from PATH'")
     ctx = TrainContext(name=comp.name, seed=args.seed, device=device, steps=args.steps,
                        work_dir=Path(args.work) if args.work else trained_path(comp.name).parent,
-                       out=Path(args.dest) if args.dest else None, resume=not args.fresh)
+                       out=Path(args.dest) if args.dest else None, resume=not args.fresh, options=options)
     comp.train(ctx)
     out = ctx.export_path
     if out.is_file():
@@ -249,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the final checkpoint + card here instead of the work dir (never methods/weights: "
                         "'bench zoo ship' replaces shipped weights)")
     s.add_argument("--fresh", action="store_true", help="ignore saved state and start over")
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="options",
+                   help="a training option of the component (repeatable; 'bench zoo' lists which a component takes); "
+                        "recorded in the card's command")
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser("zoo", help="list the shipped trained models, whether they load, and their cards; "
@@ -273,10 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dest", default=None, help="where to write the report (default OUT/report)")
     s.set_defaults(fn=cmd_report)
 
-    from bench.commands import data, parse  # bench parse TEXT..., bench data export SPEC
+    from bench.commands import data, invert, parse  # bench parse TEXT..., bench data export SPEC, bench invert
 
     parse.add_parser(sub)
     data.add_parser(sub)
+    invert.add_parser(sub)
     return p
 
 

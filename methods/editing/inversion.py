@@ -8,7 +8,9 @@ r_inv = 110, LPIPS-AlexNet on images in [-1, 1]. The latent is W+ (one w per syn
 ``G.num_ws`` x ``G.w_dim`` reals) initialised at the generator's mean latent ``w_avg``;
 ``space='w'`` optimises a single w (``G.w_dim`` reals, what the 128-d CBR of the embedded tier
 counts); ``init='random'`` starts from mapping(z) of seeded z (the paper's "randomly initialised"
-start). Images are inverted in batches: the loss is the *sum* of per-image losses and Adam is
+start); ``init='encoder'`` starts from a latent encoder's prediction (``encoder=``, a
+:class:`methods.nets.latent_encoder.LatentEncoder` trained against this generator; pSp/e4e-style),
+which the optimisation then refines for ``r_inv`` steps as usual. Images are inverted in batches: the loss is the *sum* of per-image losses and Adam is
 element-wise, so each image's trajectory does not depend on its batch mates. Noise maps stay at
 the generator's constant noise; optimising them (with the usual multi-scale noise
 regularisation) is an option, off by default.
@@ -33,7 +35,7 @@ class InversionConfig:
     lr: float = 0.1  # eta_inv
     lambda_mse: float = 1.0  # lambda_inv
     space: str = "w+"  # 'w+' (num_ws x w_dim) or 'w' (w_dim)
-    init: str = "mean"  # 'mean' (w_avg) | 'random' (mapping of seeded z)
+    init: str = "mean"  # 'mean' (w_avg) | 'random' (mapping of seeded z) | 'encoder' (needs encoder=)
     lpips_net: str = "alex"
     seed: int = 0
     optimize_noise: bool = False
@@ -121,8 +123,20 @@ def _noise_regularize(noises) -> torch.Tensor:
     return loss
 
 
-def initial_latents(G, batch: int, cfg: InversionConfig, device) -> torch.Tensor:
-    if cfg.init == "mean":
+INITS = ("mean", "random", "encoder")
+
+
+def initial_latents(G, batch: int, cfg: InversionConfig, device, target: torch.Tensor | None = None,
+                    encoder=None) -> torch.Tensor:
+    if cfg.init == "encoder":
+        if encoder is None:
+            raise UserError("inversion init='encoder' needs a latent encoder trained for this generator "
+                            "(methods.nets.latent_encoder.load_encoder_for); or use init='mean'")
+        if target is None:
+            raise UserError("inversion init='encoder' needs the target images")
+        with torch.no_grad():
+            w = encoder(target.to(device)).float()
+    elif cfg.init == "mean":
         w = G.w_avg.detach().float().to(device).view(1, -1).expand(batch, -1)
     elif cfg.init == "random":
         gen = torch.Generator().manual_seed(cfg.seed)
@@ -130,7 +144,7 @@ def initial_latents(G, batch: int, cfg: InversionConfig, device) -> torch.Tensor
         with torch.no_grad():
             w = G.mapping(z)
     else:
-        raise UserError(f"inversion init must be 'mean' or 'random', got {cfg.init!r}")
+        raise UserError(f"inversion init must be one of {', '.join(INITS)}, got {cfg.init!r}")
     if cfg.space == "w+":
         return w.unsqueeze(1).repeat(1, G.num_ws, 1).clone()
     if cfg.space == "w":
@@ -139,11 +153,12 @@ def initial_latents(G, batch: int, cfg: InversionConfig, device) -> torch.Tensor
 
 
 def invert(G, targets, config: InversionConfig | None = None, init_latents: torch.Tensor | None = None, lpips_model=None,
-           callback=None, **overrides) -> InversionResult:
+           callback=None, encoder=None, **overrides) -> InversionResult:
     """Invert target images into G's latent space (see module doc).
 
     targets: uint8 (B, H, W, 3) arrays or float (B, 3, H, W) tensors in [-1, 1] at G's resolution.
     init_latents: optional starting latents ((B, w_dim) or (B, num_ws, w_dim)) instead of ``config.init``.
+    encoder: the latent encoder ``config.init='encoder'`` starts from.
     callback(step, latents, per_image_loss) is called after every step (e.g. for progress).
     Keyword overrides set InversionConfig fields (``steps=..., space='w'``).
     """
@@ -172,7 +187,7 @@ def invert(G, targets, config: InversionConfig | None = None, init_latents: torc
         if tuple(lat.shape) != expect:
             raise UserError(f"init latents have shape {tuple(lat.shape)}, expected {expect}")
     else:
-        lat = initial_latents(G, b, cfg, device)
+        lat = initial_latents(G, b, cfg, device, target, encoder)
     lat.requires_grad_(True)
     params = [lat]
     noise = "const"

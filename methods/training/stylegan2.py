@@ -1,7 +1,17 @@
 """Trainer of the embedded StyleGAN2 (``bench train stylegan2``): training loop (SynthFaces 64x64, 128-d latents) on CPU or GPU.
 
-Non-saturating logistic loss, lazy R1 on reals, style mixing, EMA generator with ramp-up,
-Adam(0, 0.99); path-length regularisation is left out (too slow on CPU). Resumable: every
+Two recipes for the same generator (``--set recipe=...``):
+
+* ``projected`` (default): the projected discriminator on frozen ImageNet AlexNet features
+  (:mod:`methods.nets.projected_discriminator`, Sauer et al. 2021) with hinge loss and
+  differentiable augmentation (:mod:`methods.training.diffaugment`: colour, translation, cutout on
+  reals and fakes alike), Adam(0, 0.99) at lr 0.0002 for both networks, no R1 (as in the paper);
+* ``stylegan2``: the original residual discriminator, non-saturating logistic loss, lazy R1 on
+  reals (round 1's recipe; 3.9 CPU-hours reached FD-VGG16 66 on world 1).
+
+Both use style mixing and an EMA generator with ramp-up; path-length regularisation is left out
+(too slow on CPU). Data: the first ``n_train`` images of the SynthFaces train split of world
+``world`` (the CelebA-like population the test items come from). Resumable: every
 ``save_every_s`` seconds the full state (step, G, D, G_ema, both optimizers, RNG states,
 wall time) goes to ``ctx.save_state``; a rerun with the same work dir continues from it.
 At the end the EMA generator is exported (fp16) with its card; the quality figures of
@@ -19,25 +29,29 @@ import torch.nn.functional as F
 
 from methods.nets.stylegan2 import EMBEDDED_CONFIG, Discriminator, Generator, normalize_config
 
-TRAIN_DEFAULTS = {"batch": 16, "lr": 0.0025, "betas": (0.0, 0.99), "r1_gamma": 1.0, "d_reg_every": 16,
+TRAIN_DEFAULTS = {"recipe": "projected", "world": 2, "batch": 16, "lr": 0.0025, "betas": (0.0, 0.99),
+                  "r1_gamma": 1.0, "d_reg_every": 16,
                   "mixing": 0.9, "ema_kimg": 5.0, "ema_rampup": 0.05, "n_train": 30000, "steps": 24045,
                   "d_channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 16},
+                  "proj_lr": 0.0002, "proj_width": 64, "diffaugment": "color,translation,cutout",
                   "save_every_s": 240.0, "log_every": 50, "data_style": "photo"}
+RECIPES = ("projected", "stylegan2")
 QUICK_CONFIG = {"resolution": 16, "z_dim": 16, "w_dim": 16, "n_mlp": 2,
                 "channels": {"4": 16, "8": 16, "16": 8}}
 QUICK_TRAIN = {"batch": 4, "n_train": 16, "steps": 3, "d_reg_every": 2, "ema_kimg": 0.01,
                "d_channels": {"4": 16, "8": 16, "16": 8}, "log_every": 1}
 
 
-def data_description(n: int, size: int, style: str) -> str:
-    return f"SynthFaces train split, first {n} images, {size}x{size}, style '{style}' (build_split_cache seed 0)"
+def data_description(n: int, size: int, style: str, world: int = 1) -> str:
+    return (f"SynthFaces world {world} train split, first {n} images, {size}x{size}, style '{style}' "
+            "(build_split_cache seed 0)")
 
 
-def load_train_images(n: int, size: int, style: str) -> torch.Tensor:
+def load_train_images(n: int, size: int, style: str, world: int = 1) -> torch.Tensor:
     """uint8 (N, 3, size, size) tensor of the SynthFaces train cache (rendered once, then reused)."""
     from datasets.synthfaces.cache import build_split_cache, load_split_cache
 
-    path = build_split_cache("train", n, size, style)
+    path = build_split_cache("train", n, size, style, world=world, requests=False)
     imgs = load_split_cache(path)["images"]
     return torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2).contiguous()
 
@@ -78,33 +92,74 @@ def ema_update(g_ema, G, beta: float):
         be.copy_(b)
 
 
+def train_config(ctx) -> dict:
+    """TRAIN_DEFAULTS (or the quick config) with the run's ``--set`` options applied and checked."""
+    from bench.errors import UserError
+    from methods.zoo import component
+
+    options = component("stylegan2").train_options  # what `bench train stylegan2 --set KEY=VALUE` may change
+    tcfg = dict(TRAIN_DEFAULTS)
+    if ctx.quick:
+        tcfg.update(QUICK_TRAIN)
+    for key, value in (getattr(ctx, "options", None) or {}).items():
+        if key not in options:
+            raise UserError(f"stylegan2 has no training option {key!r}; --set accepts {', '.join(options)}")
+        want = type(TRAIN_DEFAULTS[key])
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, want) or isinstance(value, bool):
+            raise UserError(f"--set {key}={value!r}: expected a {want.__name__}")
+        tcfg[key] = value
+    if tcfg["recipe"] not in RECIPES:
+        raise UserError(f"--set recipe={tcfg['recipe']!r}: known recipes are {', '.join(RECIPES)}")
+    if tcfg["world"] not in (1, 2):
+        raise UserError(f"--set world={tcfg['world']!r}: SynthFaces worlds are 1 and 2")
+    if tcfg["batch"] < 2 or tcfg["n_train"] < 1:
+        raise UserError("--set batch must be >= 2 and n_train >= 1")
+    return tcfg
+
+
+def hinge_d(real_pred, fake_pred):
+    return F.relu(1 - real_pred).mean() + F.relu(1 + fake_pred).mean()
+
+
 def train(ctx) -> None:
     """`bench train stylegan2` (ctx: methods.zoo.TrainContext)."""
     if ctx.device == "cpu" and "OMP_NUM_THREADS" in os.environ:
         torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
     device = torch.device(ctx.device)
-    tcfg = dict(TRAIN_DEFAULTS)
-    gcfg = normalize_config(EMBEDDED_CONFIG)
-    if ctx.quick:
-        tcfg.update(QUICK_TRAIN)
-        gcfg = normalize_config(QUICK_CONFIG)
+    tcfg = train_config(ctx)
+    gcfg = normalize_config(QUICK_CONFIG if ctx.quick else EMBEDDED_CONFIG)
     steps = int(ctx.steps or tcfg["steps"])
     batch, res = tcfg["batch"], gcfg["resolution"]
+    projected = tcfg["recipe"] == "projected"
 
     torch.manual_seed(ctx.seed)
     G = Generator(gcfg).to(device)
-    D = Discriminator(res, channels=tcfg["d_channels"]).to(device)
     g_ema = copy.deepcopy(G).eval().requires_grad_(False)
-    c = tcfg["d_reg_every"] / (tcfg["d_reg_every"] + 1)
     b1, b2 = tcfg["betas"]
-    opt_g = torch.optim.Adam(G.parameters(), lr=tcfg["lr"], betas=(b1, b2))
-    opt_d = torch.optim.Adam(D.parameters(), lr=tcfg["lr"] * c, betas=(b1 ** c, b2 ** c))
+    if projected:
+        from methods.nets.projected_discriminator import ProjectedDiscriminator
+        from methods.training.diffaugment import diff_augment
+
+        D = ProjectedDiscriminator(width=tcfg["proj_width"], proj_seed=ctx.seed,
+                                   pretrained=not ctx.quick).to(device)
+        opt_g = torch.optim.Adam(G.parameters(), lr=tcfg["proj_lr"], betas=(b1, b2))
+        opt_d = torch.optim.Adam(D.trainable_parameters(), lr=tcfg["proj_lr"], betas=(b1, b2))
+    else:
+        D = Discriminator(res, channels=tcfg["d_channels"]).to(device)
+        c = tcfg["d_reg_every"] / (tcfg["d_reg_every"] + 1)
+        opt_g = torch.optim.Adam(G.parameters(), lr=tcfg["lr"], betas=(b1, b2))
+        opt_d = torch.optim.Adam(D.parameters(), lr=tcfg["lr"] * c, betas=(b1 ** c, b2 ** c))
     gen = torch.Generator().manual_seed(ctx.seed + 1)
     step = 0
+    plain_cfg = {k: (list(v) if isinstance(v, tuple) else v) for k, v in tcfg.items()}
 
     state = ctx.load_state()
     if state is not None:
-        if state.get("g_config") != gcfg or state.get("steps_target_batch") != batch:
+        if (state.get("g_config") != gcfg or state.get("steps_target_batch") != batch
+                or state.get("train_config", {}).get("recipe", "stylegan2") != tcfg["recipe"]
+                or state.get("train_config", {}).get("world", 1) != tcfg["world"]):
             print(f"[{ctx.name}] resume state {ctx.state_path} is for another config; starting fresh", flush=True)
         else:
             G.load_state_dict(state["G"])
@@ -122,13 +177,17 @@ def train(ctx) -> None:
         ctx.save_state({"step": step, "G": G.state_dict(), "D": D.state_dict(), "g_ema": g_ema.state_dict(),
                         "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "gen_rng": gen.get_state(),
                         "torch_rng": torch.get_rng_state(), "wall_s": ctx.wall_s(), "g_config": gcfg,
-                        "train_config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in tcfg.items()},
-                        "steps_target_batch": batch, "final": final})
+                        "train_config": plain_cfg, "steps_target_batch": batch, "final": final})
 
-    data = load_train_images(tcfg["n_train"], res, tcfg["data_style"])
+    def augment(x):
+        return diff_augment(x, tcfg["diffaugment"], generator=gen) if projected else x
+
+    data = load_train_images(tcfg["n_train"], res, tcfg["data_style"], tcfg["world"])
     n = data.shape[0]
     ctx.log(event="start", step=step, steps=steps, batch=batch, n_train=n, device=str(device),
-            g_params=sum(p.numel() for p in G.parameters()), d_params=sum(p.numel() for p in D.parameters()),
+            recipe=tcfg["recipe"], world=tcfg["world"],
+            g_params=sum(p.numel() for p in G.parameters()),
+            d_params=sum(p.numel() for p in D.parameters() if p.requires_grad),
             threads=torch.get_num_threads())
     last: dict = {}
     last_save, t_log, stats = time.time(), time.time(), {"d": 0.0, "g": 0.0, "r1": 0.0, "rp": 0.0, "fp": 0.0, "k": 0}
@@ -137,16 +196,19 @@ def train(ctx) -> None:
         real = to_float(data[idx]).to(device)
         # --- D step
         G.requires_grad_(False)
-        D.requires_grad_(True)
+        if not projected:
+            D.requires_grad_(True)
+        else:
+            D.heads.requires_grad_(True)
         with torch.no_grad():
             fake = G.synthesis(mixed_latents(G, batch, tcfg["mixing"], gen, device),
                                noise=G.make_noise(batch, "random", gen))
-        real_pred, fake_pred = D(real), D(fake)
-        d_loss = d_logistic(real_pred, fake_pred)
+        real_pred, fake_pred = D(augment(real)), D(augment(fake))
+        d_loss = hinge_d(real_pred, fake_pred) if projected else d_logistic(real_pred, fake_pred)
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
-        if step % tcfg["d_reg_every"] == 0:
+        if not projected and step % tcfg["d_reg_every"] == 0:
             real.requires_grad_(True)
             r1 = r1_penalty(D(real), real)
             opt_d.zero_grad(set_to_none=True)
@@ -157,7 +219,8 @@ def train(ctx) -> None:
         G.requires_grad_(True)
         D.requires_grad_(False)
         fake = G.synthesis(mixed_latents(G, batch, tcfg["mixing"], gen, device), noise=G.make_noise(batch, "random", gen))
-        g_loss = g_nonsaturating(D(fake))
+        fake_pred_g = D(augment(fake))
+        g_loss = -fake_pred_g.mean() if projected else g_nonsaturating(fake_pred_g)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
@@ -184,6 +247,7 @@ def train(ctx) -> None:
         g_ema.w_avg.copy_(g_ema.mean_latent(10000 if not ctx.quick else 64, seed=ctx.seed)[0])
     # a rerun that resumes at the final step exports without training: no last losses then
     quality = {"final_d_loss": round(last["d"], 4), "final_g_loss": round(last["g"], 4)} if last else {}
+    quality.update(recipe=tcfg["recipe"], world=tcfg["world"])
     if not ctx.quick:
         try:
             from methods.training.stylegan2_report import quality_figures
@@ -193,5 +257,5 @@ def train(ctx) -> None:
             ctx.log(event="report_failed", error=f"{type(exc).__name__}: {exc}")
             quality["report"] = f"failed ({type(exc).__name__}); rerun python -m methods.training.stylegan2_report"
     path = ctx.export(gcfg, g_ema.state_dict(), quality, steps,
-                      data_description(tcfg["n_train"], res, tcfg["data_style"]), fp16=True)
+                      data_description(tcfg["n_train"], res, tcfg["data_style"], tcfg["world"]), fp16=True)
     ctx.log(event="exported", path=str(path), step=step, wall_s=round(ctx.wall_s(), 1))

@@ -38,6 +38,7 @@ class Component:
     train: Callable[["TrainContext"], None]
     default_config: dict = field(default_factory=dict)
     fp16: bool = True  # store weights as fp16
+    train_options: tuple[str, ...] = ()  # keys `bench train NAME --set KEY=VALUE` accepts (none: --set is refused)
 
 
 # The same registry class as methods/channels/datasets; an entry's "factory" is the Component itself.
@@ -370,6 +371,7 @@ class TrainContext:
     quick: bool = False  # tiny smoke-test run (tests use it)
     started: float = field(default_factory=time.time)
     prior_wall_s: float = 0.0  # training time spent before a resume; trainers restore it from their state
+    options: dict = field(default_factory=dict)  # --set KEY=VALUE (checked against the component's train_options)
 
     def __post_init__(self) -> None:
         if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int)
@@ -425,6 +427,7 @@ class TrainContext:
         path = self.export_path
         card = base_card(self.name, config, self.seed, steps, self.wall_s(), self.device, data,
                          quality, f"bench train {self.name} --seed {self.seed}"
-                         + (f" --steps {self.steps}" if self.steps else ""))
+                         + (f" --steps {self.steps}" if self.steps else "")
+                         + "".join(f" --set {k}={v}" for k, v in sorted(self.options.items())))
         save_checkpoint(path, self.name, config, state, card, fp16=fp16)
         return path

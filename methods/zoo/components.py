@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-from methods.nets import attribute_judge, attribute_predictor, deepsc, identity_embedder, instruction_encoder
+from methods.nets import (attribute_judge, attribute_predictor, deepsc, identity_embedder, instruction_encoder,
+                          latent_encoder)
 from methods.nets.stylegan2 import EMBEDDED_CONFIG, Generator, normalize_config
 from methods.zoo import Component, register_component
 
@@ -29,7 +30,8 @@ class LazyTrainer:
 register_component(Component(
     name="stylegan2",
     summary="StyleGAN2 generator (64 px SynthFaces, 128-d W, skip ToRGB) for GAN-inversion semantic coding",
-    build=Generator, train=LazyTrainer("stylegan2"), default_config=normalize_config(EMBEDDED_CONFIG), fp16=True))
+    build=Generator, train=LazyTrainer("stylegan2"), default_config=normalize_config(EMBEDDED_CONFIG), fp16=True,
+    train_options=("recipe", "batch", "n_train", "world", "diffaugment", "proj_lr", "ema_kimg")))
 
 register_component(Component(
     name=instruction_encoder.NAME,
@@ -59,3 +61,9 @@ register_component(Component(
     summary="identity embedder (ArcFace/FaceNet role): attribute-invariant 128-d face embedding, same_person()",
     build=identity_embedder.build, train=LazyTrainer("identity_embedder"),
     default_config=dict(identity_embedder.DEFAULT_CONFIG), fp16=True))
+
+register_component(Component(
+    name=latent_encoder.NAME,
+    summary="latent encoder: image -> StyleGAN2 W (inversion start init=encoder); tied to one generator's SHA-256",
+    build=latent_encoder.build, train=LazyTrainer("latent_encoder"),
+    default_config=dict(latent_encoder.DEFAULT_CONFIG), fp16=True, train_options=("generator",)))

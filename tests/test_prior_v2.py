@@ -1,0 +1,215 @@
+"""Generative prior v2 (issue 10): the projected discriminator, DiffAugment, the latent encoder and
+its generator pinning, `--set` training options, init='encoder' and `bench invert`."""
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from bench.cli import main
+from bench.errors import UserError
+
+torch.set_num_threads(1)
+TINY = {"resolution": 32, "z_dim": 24, "w_dim": 16, "n_mlp": 2, "channels": {4: 16, 8: 16, 16: 8, 32: 8}}
+
+
+# ----------------------------------------------------------------------------- DiffAugment
+
+def test_translation_is_an_exact_integer_shift_with_zero_fill():
+    from methods.training.diffaugment import translation
+
+    x = torch.arange(2 * 3 * 16 * 16, dtype=torch.float32).view(2, 3, 16, 16) + 1
+    g = torch.Generator().manual_seed(3)
+    y = translation(x, ratio=0.25, generator=g)
+    g = torch.Generator().manual_seed(3)
+    ty = torch.randint(-4, 5, (2,), generator=g)
+    tx = torch.randint(-4, 5, (2,), generator=g)
+    for i in range(2):
+        dy, dx = int(ty[i]), int(tx[i])
+        ref = torch.zeros_like(x[i])
+        src = x[i][:, max(0, -dy):16 - max(0, dy), max(0, -dx):16 - max(0, dx)]
+        ref[:, max(0, dy):max(0, dy) + src.shape[1], max(0, dx):max(0, dx) + src.shape[2]] = src
+        torch.testing.assert_close(y[i], ref)
+
+
+def test_cutout_zeroes_one_square_and_colour_keeps_gradients():
+    from methods.training.diffaugment import color, cutout, diff_augment
+
+    x = torch.ones(64, 3, 16, 16)
+    y = cutout(x, 0.5, generator=torch.Generator().manual_seed(0))
+    zero = (y == 0).all(1).float().sum((1, 2))
+    # one 8x8 square centred anywhere, clipped at the border: 16..64 pixels, whole where it fits
+    assert zero.max() == 64 and zero.min() >= 16 and (zero == 64).float().mean() > 0.2
+    for img in y:
+        rows, cols = np.nonzero((img == 0).all(0).numpy())
+        assert len(rows) == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)  # a rectangle
+    x = torch.rand(4, 3, 8, 8, requires_grad=True)
+    color(x, generator=torch.Generator().manual_seed(0)).sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="unknown DiffAugment policy"):
+        diff_augment(x, "colour")
+
+
+# ----------------------------------------------------------------------------- projected D
+
+def test_projected_discriminator_trunk_is_lpips_alexnet_and_only_heads_train():
+    """The frozen trunk's taps equal the ImageNet AlexNet inside lpips (relu1, relu2, relu5)."""
+    from bench.metrics.perceptual import lpips_model
+    from methods.nets.projected_discriminator import ProjectedDiscriminator
+
+    D = ProjectedDiscriminator()
+    x = torch.rand(2, 3, 128, 128) * 2 - 1
+    ours = D.trunk(x)
+    net = lpips_model("alex", "cpu").net
+    z = ((x + 1) / 2 - D.trunk.mean) / D.trunk.std
+    with torch.no_grad():
+        ref = net(z)  # lpips' alexnet: relu1..relu5 of the same ImageNet weights
+    for a, b in zip(ours, (ref[0], ref[1], ref[4])):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+    trainable = {id(p) for p in D.parameters() if p.requires_grad}
+    assert trainable == {id(p) for p in D.heads.parameters()}
+    logits = D(torch.rand(3, 3, 64, 64) * 2 - 1)
+    assert logits.shape == (3, 27)
+    # the random projections are fixed by the seed (a resumed run projects identically)
+    D2 = ProjectedDiscriminator(pretrained=False)
+    assert all(torch.equal(a.weight, b.weight) for a, b in zip(D.ccm, D2.ccm))
+
+
+@pytest.mark.parametrize("recipe", ["projected", "stylegan2"])
+def test_quick_train_of_each_recipe_records_its_options(tmp_path, recipe):
+    from methods.zoo import TrainContext, component
+
+    ctx = TrainContext(name="stylegan2", seed=0, device="cpu", steps=None, work_dir=tmp_path / "w",
+                       out=tmp_path / "o", quick=True, options={"recipe": recipe})
+    component("stylegan2").train(ctx)
+    card = json.loads((tmp_path / "o" / "stylegan2.json").read_text())
+    assert card["quality"]["recipe"] == recipe and card["quality"]["world"] == 2
+    assert card["command"].endswith(f"--set recipe={recipe}")
+    log = [json.loads(x) for x in (tmp_path / "w" / "log.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(x["d_loss"]) and np.isfinite(x["g_loss"]) for x in log if "d_loss" in x)
+
+
+def test_set_options_are_checked_before_anything_is_written(tmp_path, capsys):
+    work = tmp_path / "w"
+    cases = [(["stylegan2", "--set", "recipe"], "expected KEY=VALUE"),
+             (["stylegan2", "--set", "lr=3"], "no training option 'lr'"),
+             (["deepsc", "--set", "batch=3"], "takes no training options"),
+             (["stylegan2", "--set", "recipe=fast"], "known recipes are projected, stylegan2"),
+             (["stylegan2", "--set", "batch=two"], "expected a int")]
+    for args, msg in cases:
+        assert main(["train", *args, "--work", str(work), "--steps", "1"]) == 2
+        assert msg in capsys.readouterr().err
+    # the training-config errors are raised by the trainer before its first log line
+    assert not (work / "log.jsonl").exists() and not (work / "last.pt").exists()
+
+
+# ----------------------------------------------------------------------------- latent encoder
+
+@pytest.fixture(scope="module")
+def tiny_generator_and_encoder(tmp_path_factory):
+    """A tiny 16-px generator written as a zoo checkpoint, and an encoder quick-trained against it."""
+    from methods.nets.stylegan2 import Generator, normalize_config
+    from methods.zoo import TrainContext, component, save_checkpoint
+
+    d = tmp_path_factory.mktemp("enc")
+    torch.manual_seed(0)
+    G = Generator(TINY)
+    G.w_avg.copy_(G.mean_latent(64)[0])
+    gpath = d / "stylegan2.pt"
+    save_checkpoint(gpath, "stylegan2", normalize_config(TINY), G.state_dict(), None)
+    ctx = TrainContext(name="stylegan2-encoder", seed=0, device="cpu", steps=3, work_dir=d / "w", out=d / "o",
+                       quick=True, options={"generator": str(gpath)})
+    component("stylegan2-encoder").train(ctx)
+    return SimpleNamespace(G=G, gpath=gpath, epath=d / "o" / "stylegan2-encoder.pt", dir=d)
+
+
+def test_encoder_is_pinned_to_its_generator(tiny_generator_and_encoder, tmp_path):
+    from methods.nets.latent_encoder import generator_digest, load_encoder_for
+    from methods.nets.stylegan2 import Generator, normalize_config
+    from methods.zoo import save_checkpoint
+
+    t = tiny_generator_and_encoder
+    card = json.loads(t.epath.with_suffix(".json").read_text())
+    assert card["quality"]["generator_sha256"] == generator_digest(t.gpath)
+    assert card["command"].endswith(f"--set generator={t.gpath}")
+    E = load_encoder_for(t.gpath, t.epath)
+    assert E.generator_sha256 == generator_digest(t.gpath)
+    torch.manual_seed(1)
+    other = tmp_path / "other.pt"
+    save_checkpoint(other, "stylegan2", normalize_config(TINY), Generator(TINY).state_dict(), None)
+    with pytest.raises(UserError, match="trained against generator .* not the one in use"):
+        load_encoder_for(other, t.epath)
+    with pytest.raises(UserError, match="no latent encoder"):
+        load_encoder_for(t.gpath, tmp_path / "missing.pt")
+
+
+def test_init_encoder_starts_where_the_encoder_points(tiny_generator_and_encoder):
+    from methods.editing.inversion import InversionConfig, invert
+    from methods.nets.latent_encoder import load_encoder_for
+
+    t = tiny_generator_and_encoder
+    E = load_encoder_for(t.gpath, t.epath)
+    imgs = (np.random.default_rng(0).random((3, 32, 32, 3)) * 255).astype(np.uint8)
+    res = invert(t.G, imgs, InversionConfig(steps=0, space="w", init="encoder"), encoder=E)
+    torch.testing.assert_close(res.latents, E.encode(imgs))
+    res_wp = invert(t.G, imgs, InversionConfig(steps=0, space="w+", init="encoder"), encoder=E)
+    assert res_wp.latents.shape == (3, t.G.num_ws, t.G.w_dim)
+    torch.testing.assert_close(res_wp.latents[:, 3], E.encode(imgs))
+    with pytest.raises(UserError, match="needs a latent encoder"):
+        invert(t.G, imgs, InversionConfig(steps=0, init="encoder"))
+    with pytest.raises(UserError, match="init must be one of mean, random, encoder"):
+        invert(t.G, imgs, InversionConfig(steps=0, init="zeros"))
+
+
+# ----------------------------------------------------------------------------- bench invert
+
+def _write_faces(tmp_path, n=2):
+    from PIL import Image
+
+    from datasets.synthfaces.v2 import render, sample_nuisance
+
+    rng = np.random.default_rng(5)
+    paths = []
+    for i in range(n):
+        img = render(1000 + i, rng.integers(0, 6, 5).tolist(), 96, "photo", sample_nuisance(rng))
+        p = tmp_path / f"face{i}.png"
+        Image.fromarray(img).save(p)
+        paths.append(p)
+    return paths
+
+
+def test_bench_invert_writes_sheets_and_true_figures(tmp_path, capsys):
+    from PIL import Image
+
+    from bench.commands.invert import load_image
+    from bench.metrics.pixel import psnr
+
+    paths = _write_faces(tmp_path)
+    out = tmp_path / "out"
+    assert main(["invert", *map(str, paths), "--out", str(out), "--steps", "2", "--json", "--init", "mean"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    rows, summary = lines[:-1], lines[-1]["summary"]
+    assert len(rows) == 2 and summary["n"] == 2 and summary["latent_reals"] == 128 and summary["init"] == "mean"
+    for p, row in zip(paths, rows):
+        sheet = np.asarray(Image.open(row["sheet"]).convert("RGB"))[::4, ::4]  # undo the 4x nearest zoom
+        orig, rec = sheet[:, :64], sheet[:, 66:]
+        assert np.array_equal(orig, load_image(p, 64))  # the left half is the input as inverted
+        assert abs(float(psnr(orig[None], rec[None])[0]) - row["psnr_db"]) < 0.01  # the figure is of that pair
+        assert set(row["judged_original"]) == {"Bangs", "Eyeglasses", "Beard", "Smiling", "Young"}
+        assert row["attributes_kept"] == sum(row["judged_original"][k] == row["judged_reconstruction"][k]
+                                             for k in row["judged_original"])
+        assert 0 <= row["lpips_vgg"] <= 1.5 and isinstance(row["identity_verified"], bool)
+
+
+def test_bench_invert_refuses_bad_inputs_before_any_work(tmp_path, capsys):
+    good = _write_faces(tmp_path, 1)[0]
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    out = tmp_path / "out"
+    assert main(["invert", str(good), str(bad), str(tmp_path / "nope.jpg"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "notes.png: not a readable image" in err and "nope.jpg: no such file" in err
+    assert not out.exists()
+    assert main(["invert", str(good), "--out", str(out), "--steps", "-1"]) == 2
+    assert "--steps must be >= 0" in capsys.readouterr().err
