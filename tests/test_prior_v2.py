@@ -213,3 +213,27 @@ def test_bench_invert_refuses_bad_inputs_before_any_work(tmp_path, capsys):
     assert not out.exists()
     assert main(["invert", str(good), "--out", str(out), "--steps", "-1"]) == 2
     assert "--steps must be >= 0" in capsys.readouterr().err
+
+
+def test_init_from_starts_g_from_a_checkpoint_and_refuses_another_architecture(tmp_path):
+    from methods.nets.stylegan2 import Generator, normalize_config
+    from methods.training.stylegan2 import QUICK_CONFIG
+    from methods.zoo import TrainContext, component, save_checkpoint
+
+    torch.manual_seed(7)
+    src = Generator(QUICK_CONFIG)
+    good = tmp_path / "g.pt"
+    save_checkpoint(good, "stylegan2", normalize_config(QUICK_CONFIG), src.state_dict(), None)
+    ctx = TrainContext(name="stylegan2", seed=0, device="cpu", steps=1, work_dir=tmp_path / "w", out=tmp_path / "o",
+                       quick=True, options={"init_from": str(good), "recipe": "stylegan2"})
+    component("stylegan2").train(ctx)
+    state = torch.load(tmp_path / "w" / "last.pt", weights_only=True)
+    # one step with lr 0.0025 moves G only a little away from the source weights
+    w_src, w_new = src.state_dict()["style.1.weight"], state["G"]["style.1.weight"]
+    assert (w_new - w_src).abs().max() < 0.01 < (w_new - Generator(QUICK_CONFIG).state_dict()["style.1.weight"]).abs().max()
+    bad = tmp_path / "bad.pt"
+    save_checkpoint(bad, "stylegan2", normalize_config(TINY), Generator(TINY).state_dict(), None)
+    ctx = TrainContext(name="stylegan2", seed=0, device="cpu", steps=1, work_dir=tmp_path / "w2", out=tmp_path / "o2",
+                       quick=True, options={"init_from": str(bad)})
+    with pytest.raises(UserError, match="architecture differs"):
+        component("stylegan2").train(ctx)

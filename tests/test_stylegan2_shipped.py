@@ -42,3 +42,31 @@ def test_inversion_of_held_out_faces_beats_the_mean_face():
     assert torch.all(res.mse < 0.5 * mse_mean), (res.mse, mse_mean)
     assert res.images_uint8().shape == (2, 64, 64, 3)
     assert to_uint8(res.images).dtype == np.uint8
+
+
+def test_shipped_generator_figures_do_not_regress():
+    """Recompute the card's guard figures (8 held-out test faces inverted in W with the card's init,
+    FD-VGG16 of 256 samples): they are deterministic, so only float noise is tolerated
+    (LPIPS-vgg ±0.005, PSNR ±0.1 dB, FD ±2 %, judged degrees within 2 of the 40 (image, attribute)
+    pairs, identity within one image in 8)."""
+    import pytest
+
+    from methods.training.stylegan2_report import guard_figures
+
+    card = json.loads(card_path("stylegan2").read_text())
+    want = {k: v for k, v in card["quality"].items() if k.startswith("guard_")}
+    if not want:
+        pytest.skip("the shipped generator's card has no guard figures (world-1 interim generator)")
+    from methods.nets.latent_encoder import load_encoder_for
+    from methods.nets.stylegan2 import load_generator
+
+    torch.set_num_threads(1)
+    encoder = load_encoder_for() if want["guard_init"] == "encoder" else None
+    got = guard_figures(load_generator(), encoder, want["guard_init"])
+    assert got["guard_init"] == want["guard_init"]
+    assert abs(got["guard_inversion_w_lpips_vgg"] - want["guard_inversion_w_lpips_vgg"]) <= 0.005
+    assert abs(got["guard_inversion_w_psnr_db"] - want["guard_inversion_w_psnr_db"]) <= 0.1
+    assert abs(got["guard_fd_vgg16_256"] - want["guard_fd_vgg16_256"]) <= 0.02 * want["guard_fd_vgg16_256"]
+    for k, tol in (("guard_inversion_w_attr_exact", 2 / 40), ("guard_inversion_w_identity_verified", 1 / 8)):
+        if k in want:
+            assert abs(got[k] - want[k]) <= tol + 1e-9, k

@@ -10,7 +10,9 @@ Two recipes for the same generator (``--set recipe=...``):
   reals (round 1's recipe; 3.9 CPU-hours reached FD-VGG16 66 on world 1).
 
 Both use style mixing and an EMA generator with ramp-up; path-length regularisation is left out
-(too slow on CPU). Data: the first ``n_train`` images of the SynthFaces train split of world
+(too slow on CPU). ``--set init_from=PATH`` starts G (and its EMA) from a generator checkpoint of
+the same architecture instead of random weights (transfer from another world; the discriminator
+starts fresh). Data: the first ``n_train`` images of the SynthFaces train split of world
 ``world`` (the CelebA-like population the test items come from). Resumable: every
 ``save_every_s`` seconds the full state (step, G, D, G_ema, both optimizers, RNG states,
 wall time) goes to ``ctx.save_state``; a rerun with the same work dir continues from it.
@@ -34,7 +36,7 @@ TRAIN_DEFAULTS = {"recipe": "projected", "world": 2, "batch": 16, "lr": 0.0025, 
                   "mixing": 0.9, "ema_kimg": 5.0, "ema_rampup": 0.05, "n_train": 30000, "steps": 24045,
                   "d_channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 16},
                   "proj_lr": 0.0002, "proj_width": 64, "diffaugment": "color,translation,cutout",
-                  "save_every_s": 240.0, "log_every": 50, "data_style": "photo"}
+                  "save_every_s": 240.0, "log_every": 50, "data_style": "photo", "init_from": ""}
 RECIPES = ("projected", "stylegan2")
 QUICK_CONFIG = {"resolution": 16, "z_dim": 16, "w_dim": 16, "n_mlp": 2,
                 "channels": {"4": 16, "8": 16, "16": 8}}
@@ -125,6 +127,8 @@ def hinge_d(real_pred, fake_pred):
 
 def train(ctx) -> None:
     """`bench train stylegan2` (ctx: methods.zoo.TrainContext)."""
+    from bench.errors import UserError
+
     if ctx.device == "cpu" and "OMP_NUM_THREADS" in os.environ:
         torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
     device = torch.device(ctx.device)
@@ -172,6 +176,16 @@ def train(ctx) -> None:
             step = int(state["step"])
             ctx.prior_wall_s = float(state["wall_s"])
             ctx.log(event="resumed", step=step, wall_s=round(ctx.prior_wall_s, 1))
+    if step == 0 and tcfg["init_from"]:
+        from methods.nets.stylegan2 import load_generator
+
+        src = load_generator(tcfg["init_from"])
+        if normalize_config(src.config) != gcfg:
+            raise UserError(f"--set init_from={tcfg['init_from']}: that generator's architecture differs from "
+                            "the one trained here")
+        G.load_state_dict(src.state_dict())
+        g_ema.load_state_dict(src.state_dict())
+        ctx.log(event="init_from", path=tcfg["init_from"])
 
     def save(final: bool = False):
         ctx.save_state({"step": step, "G": G.state_dict(), "D": D.state_dict(), "g_ema": g_ema.state_dict(),

@@ -271,6 +271,35 @@ def quality_figures(G, out_dir=None, seed: int = 0, n_fd: int = 2000, n_inv: int
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "quality.json").write_text(json.dumps(q, indent=2, sort_keys=True) + "\n")
     return q
+GUARD_N_INV, GUARD_N_FD = 8, 256
+
+
+def guard_figures(G, encoder=None, init: str = "auto", seed: int = 0, world: int = 2) -> dict:
+    """Small, exactly repeatable figures the test suite recomputes to guard the shipped generator
+    against regression: W inversion (default r_inv) of the first 8 test images — LPIPS-vgg, PSNR,
+    judge agreement with ground truth, identity verified — and FD-VGG16 of 256 samples vs 256 test
+    images (not comparable with the 2000-image FD: FD is biased by n)."""
+    from bench.metrics.distribution import distances_from_features
+    from bench.metrics.features import feature_space
+    from methods.editing.inversion import InversionConfig, invert_batched, to_uint8
+
+    G = G.eval()
+    init = ("encoder" if encoder is not None else "mean") if init == "auto" else init
+    test = synthfaces("test", max(GUARD_N_INV, GUARD_N_FD), G.resolution, world)
+    targets = test["images"][:GUARD_N_INV]
+    truth = np.asarray(test["attributes"][:GUARD_N_INV], np.int64)
+    cfg = InversionConfig(space="w", init=init, seed=seed)
+    rec = to_uint8(invert_batched(G, targets, batch_size=8, config=cfg, encoder=encoder).images)
+    J, E = _zoo_model("attribute-judge"), _zoo_model("identity-embedder")
+    q = _reconstruction_figures("guard_inversion_w", targets, rec, truth if J is not None else None, J, E)
+    space = feature_space("vgg16", "cpu", batch_size=64)
+    f_s = space.features(sample_images(G, GUARD_N_FD, seed=seed))
+    f_t = space.features(test["images"][:GUARD_N_FD])
+    q["guard_fd_vgg16_256"] = round(float(distances_from_features(f_s, f_t, "FD", "KD")["FD"]), 3)
+    q["guard_init"] = init
+    return {k: v for k, v in q.items() if not k.endswith("_lpips_alex_optimised")}
+
+
 def main(argv=None) -> int:
     from bench.errors import UserError
 
@@ -302,8 +331,8 @@ def main(argv=None) -> int:
 
             _, encoder = resolve_init(args.init, args.ckpt)
         q = quality_figures(G, args.out_dir, seed=args.seed, n_fd=args.n_fd, n_inv=args.n_inv,
-                            inv_batch=args.inv_batch, init=args.init if args.init != "auto" else "auto",
-                            encoder=encoder)
+                            inv_batch=args.inv_batch, init=args.init, encoder=encoder)
+        q.update(guard_figures(G, encoder, args.init, seed=args.seed))
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
