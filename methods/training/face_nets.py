@@ -30,10 +30,10 @@ def _jpeg(batch_u8: np.ndarray, quality: np.ndarray) -> np.ndarray:
 
 def augment(images_u8: np.ndarray, rng: np.random.Generator, strength: float = 1.0,
             jpeg_p: float = 0.2, geometric: bool = True, jpeg_min_quality: int = 25,
-            soft_min_frac: float = 0.5) -> torch.Tensor:
+            soft_min_frac: float = 0.5, shift_px: float = 3.0) -> torch.Tensor:
     """Light, label-preserving augmentation of a uint8 NHWC batch -> NCHW float in [-1, 1].
 
-    JPEG re-encoding (quality jpeg_min_quality-90), small affine jitter (shift +-3 px, scale +-4 %,
+    JPEG re-encoding (quality jpeg_min_quality-90), small affine jitter (shift +-shift_px px, scale +-4 %,
     rotation +-4 deg), colour jitter (brightness, contrast, saturation, per-channel gain),
     then blur or down/up-sampling (GAN/channel softness) and Gaussian noise, each on a
     random subset. Deterministic in `rng`.
@@ -49,7 +49,7 @@ def augment(images_u8: np.ndarray, rng: np.random.Generator, strength: float = 1
     if geometric:
         ang = torch.from_numpy(rng.uniform(-4, 4, n) * strength * math.pi / 180).float()
         sc = torch.from_numpy(1 + rng.uniform(-0.04, 0.04, n) * strength).float()
-        sh = torch.from_numpy(rng.uniform(-3, 3, (n, 2)) * strength * 2 / 64).float()
+        sh = torch.from_numpy(rng.uniform(-shift_px, shift_px, (n, 2)) * strength * 2 / 64).float()
         cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
         theta = torch.stack([torch.stack([cos, -sin, sh[:, 0]], 1), torch.stack([sin, cos, sh[:, 1]], 1)], 1)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)

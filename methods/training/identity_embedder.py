@@ -28,6 +28,7 @@ from methods.zoo import TrainContext
 
 FACTOR_WEIGHT = 1.0  # weight of the mean factor cross-entropy beside the InfoNCE loss
 FACTOR_SCALE = 16.0  # logit scale of the factor heads on the unit-norm embedding
+SHIFT_PX = 3.0  # augmentation shift range (x strength 0.7: +-2.1 px)
 
 
 # ----------------------------------------------------------------------------- data
@@ -137,7 +138,7 @@ def train(ctx: TrainContext) -> None:
         va = np.zeros(n_ids, np.int64)  # view 0: the one its look-alike copies
         vb = rng.integers(1, k, n_ids) if k > 1 else va
         imgs = _flip(np.concatenate([train_views[ids, va], train_views[ids, vb], looks[ids]]), rng)
-        x = augment(imgs, rng, strength=0.7).to(dev)
+        x = augment(imgs, rng, strength=0.7, shift_px=SHIFT_PX).to(dev)
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, steps, base_lr, warmup=min(100, steps // 10))
         z = model(x)
