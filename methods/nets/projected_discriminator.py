@@ -57,8 +57,9 @@ class AlexTrunk(nn.Module):
 
 
 def _down_block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.utils.spectral_norm(nn.Conv2d(cin, cout, 4, 2, 1, bias=False)),
-                         nn.BatchNorm2d(cout), nn.LeakyReLU(0.2))
+    # no batch norm: with reals and fakes in separate passes it normalises away the activation scale,
+    # and an unbounded StyleGAN2 generator then drifts to saturated colours the heads cannot see
+    return nn.Sequential(nn.utils.spectral_norm(nn.Conv2d(cin, cout, 4, 2, 1)), nn.LeakyReLU(0.2))
 
 
 class ScaleDiscriminator(nn.Module):

@@ -2,12 +2,15 @@
 
 Two recipes for the same generator (``--set recipe=...``):
 
-* ``projected`` (default): the projected discriminator on frozen ImageNet AlexNet features
+* ``stylegan2`` (default): the original residual discriminator, non-saturating logistic loss, lazy
+  R1 on reals (3.9 CPU-hours reached FD-VGG16 66 on world 1);
+* ``projected``: the projected discriminator on frozen ImageNet AlexNet features
   (:mod:`methods.nets.projected_discriminator`, Sauer et al. 2021) with hinge loss and
   differentiable augmentation (:mod:`methods.training.diffaugment`: colour, translation, cutout on
-  reals and fakes alike), Adam(0, 0.99) at lr 0.0002 for both networks, no R1 (as in the paper);
-* ``stylegan2``: the original residual discriminator, non-saturating logistic loss, lazy R1 on
-  reals (round 1's recipe; 3.9 CPU-hours reached FD-VGG16 66 on world 1).
+  reals and fakes alike), Adam(0, 0.99) at lr 0.0002 for both networks, no R1 (as in the paper).
+  On the same CPU budget it did not converge with this generator (see the card's recipe
+  comparison: saturated colour blobs after 650 steps, FD-VGG16 rising 331 -> 347, where the
+  default recipe had fallen 262 -> 193); kept as an option for a GPU session to tune.
 
 Both use style mixing and an EMA generator with ramp-up; path-length regularisation is left out
 (too slow on CPU). ``--set init_from=PATH`` starts G (and its EMA) from a generator checkpoint of
@@ -31,12 +34,13 @@ import torch.nn.functional as F
 
 from methods.nets.stylegan2 import EMBEDDED_CONFIG, Discriminator, Generator, normalize_config
 
-TRAIN_DEFAULTS = {"recipe": "projected", "world": 2, "batch": 16, "lr": 0.0025, "betas": (0.0, 0.99),
+TRAIN_DEFAULTS = {"recipe": "stylegan2", "world": 2, "batch": 16, "lr": 0.0025, "betas": (0.0, 0.99),
                   "r1_gamma": 1.0, "d_reg_every": 16,
                   "mixing": 0.9, "ema_kimg": 5.0, "ema_rampup": 0.05, "n_train": 30000, "steps": 24045,
                   "d_channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 16},
                   "proj_lr": 0.0002, "proj_width": 64, "diffaugment": "color,translation,cutout",
-                  "save_every_s": 240.0, "log_every": 50, "data_style": "photo", "init_from": ""}
+                  "save_every_s": 240.0, "log_every": 50, "data_style": "photo", "init_from": "",
+                  "report": True}
 RECIPES = ("projected", "stylegan2")
 QUICK_CONFIG = {"resolution": 16, "z_dim": 16, "w_dim": 16, "n_mlp": 2,
                 "channels": {"4": 16, "8": 16, "16": 8}}
@@ -262,7 +266,10 @@ def train(ctx) -> None:
     # a rerun that resumes at the final step exports without training: no last losses then
     quality = {"final_d_loss": round(last["d"], 4), "final_g_loss": round(last["g"], 4)} if last else {}
     quality.update(recipe=tcfg["recipe"], world=tcfg["world"])
-    if not ctx.quick:
+    if not tcfg["report"]:
+        quality["report"] = ("not run at export (--set report=false); run python -m "
+                             "methods.training.stylegan2_report OUT --ckpt PATH --update-card")
+    elif not ctx.quick:
         try:
             from methods.training.stylegan2_report import quality_figures
 

@@ -344,7 +344,8 @@ def main(argv=None) -> int:
         if card is None:
             print("no shipped card to update", file=sys.stderr)
             return 2
-        card.setdefault("quality", {}).update(q)
+        card.setdefault("quality", {}).pop("report", None)  # the "report not run yet" note
+        card["quality"].update(q)
         write_card(card_path("stylegan2"), card)
     return 0
 
