@@ -34,7 +34,7 @@ def targets(G):
 
 def test_paper_defaults():
     c = InversionConfig()
-    assert (c.steps, c.lr, c.lambda_mse, c.space, c.lpips_net, c.optimize_noise) == (110, 0.1, 1.0, "w+", "alex", False)
+    assert (c.steps, c.lr, c.lambda_mse, c.space, c.lpips_net, c.optimize_noise) == (110, 0.1, 1.0, "w", "alex", False)
 
 
 def test_cached_target_lpips_equals_lpips(lp):
@@ -44,18 +44,18 @@ def test_cached_target_lpips_equals_lpips(lp):
 
 
 def test_inversion_reduces_loss_deterministic_and_batch_independent(G, targets, lp):
-    r0 = invert(G, targets, steps=0, lpips_model=lp)
-    r = invert(G, targets, steps=15, lpips_model=lp)
+    r0 = invert(G, targets, steps=0, lpips_model=lp, space="w+")
+    r = invert(G, targets, steps=15, lpips_model=lp, space="w+")
     assert r.latents.shape == (3, G.num_ws, 16) and r.images.shape == (3, 3, 32, 32)
     assert (r.loss < 0.7 * r0.loss).all()
     torch.testing.assert_close(r.loss, r.mse + r.lpips)
     with torch.no_grad():  # returned images/losses belong to the returned latents
         torch.testing.assert_close(G.synthesis(r.latents), r.images)
-    again = invert(G, targets, steps=15, lpips_model=lp)
+    again = invert(G, targets, steps=15, lpips_model=lp, space="w+")
     torch.testing.assert_close(again.latents, r.latents)
-    single = invert(G, targets[1:2], steps=15, lpips_model=lp)
+    single = invert(G, targets[1:2], steps=15, lpips_model=lp, space="w+")
     torch.testing.assert_close(single.latents[0], r.latents[1], rtol=1e-3, atol=1e-4)
-    chunks = invert_batched(G, targets, batch_size=2, steps=15, lpips_model=lp)
+    chunks = invert_batched(G, targets, batch_size=2, steps=15, lpips_model=lp, space="w+")
     torch.testing.assert_close(chunks.latents, r.latents, rtol=1e-3, atol=1e-4)
     # G is left as it was (trainable, train mode untouched)
     assert all(p.requires_grad for p in G.parameters())
@@ -71,8 +71,9 @@ def test_w_space_random_init_noise_and_uint8(G, targets, lp):
     assert r.latents.shape == (3, 16) and len(r.noise) == G.num_layers and r.noise[0].shape[0] == 3
     assert len(hist) == 6 and hist[0][1:] == ((3, 16), (3,)) and [h[0] for h in r.history] == [0, 2, 4]
     init = torch.randn(3, 16)
-    r2 = invert(G, targets, init_latents=init, steps=0, lpips_model=lp)
+    r2 = invert(G, targets, init_latents=init, steps=0, lpips_model=lp, space="w+")
     torch.testing.assert_close(r2.latents, init.unsqueeze(1).repeat(1, G.num_ws, 1))
+    torch.testing.assert_close(invert(G, targets, init_latents=init, steps=0, lpips_model=lp).latents, init)
 
 
 def test_bad_inputs(G, lp):

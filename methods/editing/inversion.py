@@ -4,10 +4,13 @@
     w^(t) = Adam step on J with learning rate eta_inv, t = 1..r_inv     (9)
 
 Defaults follow the paper's implementation details: lambda_inv = 1, eta_inv = 0.1,
-r_inv = 110, LPIPS-AlexNet on images in [-1, 1]. The latent is W+ (one w per synthesis layer,
-``G.num_ws`` x ``G.w_dim`` reals) initialised at the generator's mean latent ``w_avg``;
-``space='w'`` optimises a single w (``G.w_dim`` reals, what the 128-d CBR of the embedded tier
-counts); ``init='random'`` starts from mapping(z) of seeded z (the paper's "randomly initialised"
+r_inv = 110, LPIPS-AlexNet on images in [-1, 1]. The latent is **W** by default: one w of
+``G.w_dim`` reals (128 at 64 px: 64 complex channel uses, CBR 0.0104, the paper's Table I figure),
+because the inverted latent is exactly what Editable-DeepSC transmits and the field functions edit.
+``space='w+'`` (one w per synthesis layer, ``G.num_ws`` x ``G.w_dim`` = 1280 reals, 10x the
+channel uses) reconstructs better and is available for comparison; a method that sends it must say
+so and count its CBR. The start is the generator's mean latent ``w_avg`` (``init='mean'``);
+``init='random'`` starts from mapping(z) of seeded z (the paper's "randomly initialised"
 start); ``init='encoder'`` starts from a latent encoder's prediction (``encoder=``, a
 :class:`methods.nets.latent_encoder.LatentEncoder` trained against this generator; pSp/e4e-style),
 which the optimisation then refines for ``r_inv`` steps as usual. Images are inverted in batches: the loss is the *sum* of per-image losses and Adam is
@@ -34,7 +37,7 @@ class InversionConfig:
     steps: int = 110  # r_inv
     lr: float = 0.1  # eta_inv
     lambda_mse: float = 1.0  # lambda_inv
-    space: str = "w+"  # 'w+' (num_ws x w_dim) or 'w' (w_dim)
+    space: str = "w"  # 'w' (w_dim reals: what Editable-DeepSC sends) or 'w+' (num_ws x w_dim)
     init: str = "mean"  # 'mean' (w_avg) | 'random' (mapping of seeded z) | 'encoder' (needs encoder=)
     lpips_net: str = "alex"
     seed: int = 0
