@@ -212,6 +212,8 @@ def cmd_zoo(args) -> int:
             broken.append(name)
         size = "not shipped" if st.size_bytes is None else f"{st.size_bytes / 1e6:.1f} MB"
         print(f"{name:<22} {size:<12} {comp.summary}")
+        if comp.train_options:
+            print(f"{pad} bench train {name} --set KEY=VALUE takes: {', '.join(comp.train_options)}")
         if st.size_bytes is None:
             print(f"{pad} status: not shipped: make it with {remake_hint(name)}")
             continue

@@ -14,6 +14,7 @@ are measured with what the training never saw: LPIPS-vgg and PSNR of G(E(x)).
 """
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -52,6 +53,8 @@ def train(ctx: TrainContext) -> None:
     from methods.nets.stylegan2 import load_generator
 
     set_threads()
+    if "OMP_NUM_THREADS" in os.environ:  # an explicit thread count wins (a dedicated machine)
+        torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
     gen_path = ctx.options.get("generator")
     if ctx.quick and not gen_path:
         from methods.nets.stylegan2 import Generator
