@@ -88,6 +88,23 @@ def test_quick_train_of_each_recipe_records_its_options(tmp_path, recipe):
     assert card["command"].endswith(f"--set recipe={recipe}")
     log = [json.loads(x) for x in (tmp_path / "w" / "log.jsonl").read_text().splitlines()]
     assert all(np.isfinite(x["d_loss"]) and np.isfinite(x["g_loss"]) for x in log if "d_loss" in x)
+    d_path = tmp_path / "o" / "stylegan2-discriminator.pt"
+    if recipe == "projected":  # its D is not a StyleGAN2 discriminator: nothing to export
+        assert not d_path.exists()
+        return
+    # the D trained with this G is exported beside it, naming the generator file it judged
+    from bench.provenance import file_digest
+    from methods.nets.stylegan2 import load_discriminator
+    from methods.zoo import remake_hint
+
+    D = load_discriminator(d_path)
+    assert D.generator_sha256 == file_digest(tmp_path / "o" / "stylegan2.pt")
+    state = torch.load(tmp_path / "w" / "last.pt", weights_only=True)["D"]
+    for k, v in D.state_dict().items():  # fp16 copy of the final training state
+        torch.testing.assert_close(v, state[k].half().float())
+    with torch.no_grad():
+        assert D(torch.zeros(2, 3, 16, 16)).shape == (2, 1)
+    assert "bench train stylegan2' (it exports stylegan2-discriminator too)" in remake_hint("stylegan2-discriminator")
 
 
 def test_set_options_are_checked_before_anything_is_written(tmp_path, capsys):

@@ -277,6 +277,29 @@ def train(ctx) -> None:
         except Exception as exc:  # the checkpoint is still worth shipping; the report can be rerun
             ctx.log(event="report_failed", error=f"{type(exc).__name__}: {exc}")
             quality["report"] = f"failed ({type(exc).__name__}); rerun python -m methods.training.stylegan2_report"
-    path = ctx.export(gcfg, g_ema.state_dict(), quality, steps,
-                      data_description(tcfg["n_train"], res, tcfg["data_style"], tcfg["world"]), fp16=True)
+    data_desc = data_description(tcfg["n_train"], res, tcfg["data_style"], tcfg["world"])
+    path = ctx.export(gcfg, g_ema.state_dict(), quality, steps, data_desc, fp16=True)
     ctx.log(event="exported", path=str(path), step=step, wall_s=round(ctx.wall_s(), 1))
+    if not projected:
+        export_discriminator(ctx, D, path, res, tcfg, steps, data_desc, last)
+
+
+def export_discriminator(ctx, D, g_path, res: int, tcfg: dict, steps: int, data_desc: str, last: dict):
+    """Write the discriminator beside the generator as zoo component ``stylegan2-discriminator``
+    (the field functions' -D loss needs the D that was trained with this G); its config and card
+    carry the generator file's SHA-256."""
+    from bench.provenance import file_digest
+    from methods.zoo import base_card, save_checkpoint
+
+    digest = file_digest(g_path)
+    config = {"resolution": res, "channels": dict(tcfg["d_channels"]), "generator_sha256": digest}
+    quality = {"generator_sha256": digest, "recipe": tcfg["recipe"], "world": tcfg["world"]}
+    if last:
+        quality["final_d_loss"] = round(last["d"], 4)
+    command = f"bench train stylegan2 --seed {ctx.seed}" + (f" --steps {ctx.steps}" if ctx.steps else "") + \
+        "".join(f" --set {k}={v}" for k, v in sorted(ctx.options.items()))
+    card = base_card("stylegan2-discriminator", config, ctx.seed, steps, ctx.wall_s(), ctx.device, data_desc,
+                     quality, command)
+    d_path = g_path.with_name("stylegan2-discriminator.pt")
+    save_checkpoint(d_path, "stylegan2-discriminator", config, D.state_dict(), card, fp16=True)
+    ctx.log(event="exported", path=str(d_path), generator_sha256=digest[:12])

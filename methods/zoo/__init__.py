@@ -39,6 +39,7 @@ class Component:
     default_config: dict = field(default_factory=dict)
     fp16: bool = True  # store weights as fp16
     train_options: tuple[str, ...] = ()  # keys `bench train NAME --set KEY=VALUE` accepts (none: --set is refused)
+    made_by: str | None = None  # another component whose training also exports this one (e.g. the GAN's D)
 
 
 # The same registry class as methods/channels/datasets; an entry's "factory" is the Component itself.
@@ -69,12 +70,23 @@ def card_path(name: str) -> Path:
     return weights_path(name).with_suffix(".json")
 
 
+def _made_by(name: str) -> str | None:
+    try:
+        return component(name).made_by
+    except Exception:  # noqa: BLE001 - an unknown name just gets the plain hint
+        return None
+
+
 def train_command(name: str) -> str:
-    return f"bench train {name}"
+    return f"bench train {_made_by(name) or name}"
 
 
 def remake_hint(name: str) -> str:
     """The commands that (re)make the shipped checkpoint + card of `name`."""
+    parent = _made_by(name)
+    if parent:
+        return f"'bench train {parent}' (it exports {name} too) then " \
+               f"'bench zoo ship {name} --from runs/train/{parent}/{name}.pt'"
     return f"'{train_command(name)}' then 'bench zoo ship {name}'"
 
 

@@ -10,7 +10,7 @@ import importlib
 
 from methods.nets import (attribute_judge, attribute_predictor, deepsc, identity_embedder, instruction_encoder,
                           latent_encoder)
-from methods.nets.stylegan2 import EMBEDDED_CONFIG, Generator, normalize_config
+from methods.nets.stylegan2 import EMBEDDED_CONFIG, Generator, build_discriminator, normalize_config
 from methods.zoo import Component, register_component
 
 
@@ -33,6 +33,22 @@ register_component(Component(
     build=Generator, train=LazyTrainer("stylegan2"), default_config=normalize_config(EMBEDDED_CONFIG), fp16=True,
     train_options=("recipe", "batch", "n_train", "world", "diffaugment", "proj_lr", "ema_kimg", "init_from",
                    "report")))
+
+def _discriminator_made_by_stylegan2(ctx) -> None:
+    from bench.errors import UserError
+
+    raise UserError("stylegan2-discriminator is trained together with its generator: run 'bench train stylegan2' "
+                    "(it exports runs/train/stylegan2/stylegan2-discriminator.pt beside stylegan2.pt)")
+
+
+register_component(Component(
+    name="stylegan2-discriminator",
+    summary="the StyleGAN2 discriminator trained with the shipped generator (the -D term of the field functions' "
+            "loss, eq. 15); names that generator's SHA-256",
+    build=build_discriminator, train=_discriminator_made_by_stylegan2,
+    default_config={"resolution": 64, "channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 16},
+                    "generator_sha256": ""},
+    fp16=True, made_by="stylegan2"))
 
 register_component(Component(
     name=instruction_encoder.NAME,
