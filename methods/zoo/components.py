@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-from methods.nets import (attribute_judge, attribute_predictor, deepsc, identity_embedder, instruction_encoder,
-                          latent_encoder)
+from methods.nets import (attribute_judge, attribute_predictor, deepsc, field_function, identity_embedder,
+                          instruction_encoder, latent_encoder)
 from methods.nets.stylegan2 import EMBEDDED_CONFIG, Generator, build_discriminator, normalize_config
 from methods.zoo import Component, register_component
 
@@ -84,3 +84,10 @@ register_component(Component(
     summary="latent encoder: image -> StyleGAN2 W (inversion start init=encoder); tied to one generator's SHA-256",
     build=latent_encoder.build, train=LazyTrainer("latent_encoder"),
     default_config=dict(latent_encoder.DEFAULT_CONFIG), fp16=True, train_options=("generator",)))
+
+register_component(Component(
+    name=field_function.NAME,
+    summary="field functions M (eq. 11): one 8-layer MLP per attribute moving W by one degree per step; "
+            "tied to one generator's SHA-256",
+    build=field_function.build, train=LazyTrainer("field_functions"),
+    default_config=dict(field_function.DEFAULT_CONFIG), fp16=True, train_options=("generator",)))

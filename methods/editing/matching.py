@@ -1,0 +1,116 @@
+"""Iterative attribute matching (Editable-DeepSC eq. 10-11; Talk2Edit's editing loop), shared by
+every method that edits in the generator's latent space.
+
+For each latent w with a parsed request (attribute i, direction d and Δ, or a target degree):
+
+1. the attribute predictor P reads the *current* image G(w): degree a_i;
+2. the expected degree is eq. (10): ``a_exp = min(max(a_i + Δ·d, 0), u)`` (u = 5), or the target;
+   when clipping leaves nothing to do the outcome is ``at-limit``; a target the face already has is
+   ``edited`` after 0 trials;
+3. with ``matching=True`` the field function steps ``w <- w + d·M_i(w)`` (eq. 11) and P reads G(w)
+   after every step, until it reads a_exp (``edited``) or passes it / ``max_trials`` run out
+   (``gave-up``; the latent of the last step is kept);
+4. with ``matching=False`` (the paper's Fig. 10 ablation) exactly ``|a_exp - a_i|·steps_per_degree``
+   steps are applied without looking (``edited``).
+
+Rows of a batch are independent: each stops on its own, and a finished row is never moved again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from bench.errors import UserError
+from methods.editing.base import Outcome
+
+MAX_DEGREE = 5
+
+
+def expected_degree(current: int, direction: int | None = None, delta: int | None = None,
+                    target: int | None = None, u: int = MAX_DEGREE) -> int:
+    """Eq. (10) for a (direction, Δ) request, or the target degree itself (clipped to 0..u)."""
+    if target is not None:
+        return int(min(max(int(target), 0), u))
+    if direction not in (-1, 1) or delta is None or int(delta) < 0:
+        raise UserError(f"a relative request needs direction +-1 and delta >= 0 (got {direction!r}, {delta!r})")
+    return int(min(max(int(current) + int(delta) * int(direction), 0), u))
+
+
+@dataclass
+class MatchResult:
+    latents: torch.Tensor  # (B, w_dim) edited latents
+    outcomes: list[str]
+    trials: np.ndarray  # (B,) field-function steps applied
+    before: np.ndarray  # (B,) P's degree of the requested attribute before editing
+    expected: np.ndarray  # (B,) a_exp
+    after: np.ndarray  # (B,) P's degree after editing
+    degrees_before: np.ndarray = field(default=None)  # (B, 5) every attribute, before
+    degrees_after: np.ndarray = field(default=None)  # (B, 5) every attribute, after
+
+
+def _read(G, P, w: torch.Tensor) -> np.ndarray:
+    with torch.no_grad():
+        return P.predict(G.synthesis(w, noise="const"))
+
+
+def iterative_matching(G, P, fields, w: torch.Tensor, attributes, directions=None, deltas=None, targets=None,
+                       max_trials: int = 20, matching: bool = True, steps_per_degree: int = 1) -> MatchResult:
+    """Edit latents w (B, w_dim). attributes: (B,) indices; per row either (direction, delta) or a
+    target (``targets[b]`` not None wins). Returns the edited latents and per-row outcomes."""
+    w = w.detach().float().clone()
+    b = w.shape[0]
+    attrs = np.asarray(attributes, np.int64).reshape(b)
+    dirs = np.zeros(b, np.int64) if directions is None else np.asarray(
+        [0 if v is None else int(v) for v in directions], np.int64).reshape(b)
+    dels = [None] * b if deltas is None else list(deltas)
+    tars = [None] * b if targets is None else list(targets)
+    if max_trials < 0 or steps_per_degree < 1:
+        raise UserError(f"max_trials must be >= 0 and steps_per_degree >= 1 (got {max_trials}, {steps_per_degree})")
+    deg0 = _read(G, P, w)
+    before = deg0[np.arange(b), attrs]
+    expected = np.array([expected_degree(before[i], int(dirs[i]) if tars[i] is None else None, dels[i], tars[i])
+                         for i in range(b)], np.int64)
+    step_dir = np.sign(expected - before).astype(np.int64)
+    outcomes: list[str | None] = [None] * b
+    for i in range(b):
+        if expected[i] == before[i]:
+            # nothing to move: a relative request clipped at the scale's end, or a target already met
+            outcomes[i] = Outcome.EDITED if tars[i] is not None or dels[i] == 0 else Outcome.AT_LIMIT
+    trials = np.zeros(b, np.int64)
+    active = np.array([o is None for o in outcomes])
+    attr_t = torch.as_tensor(attrs)
+    if not matching:
+        n_steps = np.abs(expected - before) * steps_per_degree
+        for t in range(int(n_steps.max(initial=0))):
+            rows = np.flatnonzero(active & (n_steps > t))
+            idx = torch.as_tensor(rows)
+            with torch.no_grad():
+                w[idx] = fields.step(w[idx], attr_t[idx], torch.as_tensor(step_dir[rows]))
+            trials[rows] += 1
+        for i in np.flatnonzero(active):
+            outcomes[i] = Outcome.EDITED
+        deg1 = _read(G, P, w)
+    else:
+        deg1 = deg0.copy()
+        for _t in range(max_trials):
+            rows = np.flatnonzero(active)
+            if len(rows) == 0:
+                break
+            idx = torch.as_tensor(rows)
+            with torch.no_grad():
+                w[idx] = fields.step(w[idx], attr_t[idx], torch.as_tensor(step_dir[rows]))
+            trials[rows] += 1
+            deg1[rows] = _read(G, P, w[idx])
+            now = deg1[rows, attrs[rows]]
+            for j, i in enumerate(rows):
+                if now[j] == expected[i]:
+                    outcomes[i], active[i] = Outcome.EDITED, False
+                elif (now[j] - expected[i]) * step_dir[i] > 0:  # passed the expected degree
+                    outcomes[i], active[i] = Outcome.GAVE_UP, False
+        for i in np.flatnonzero(active):
+            outcomes[i] = Outcome.GAVE_UP
+    after = deg1[np.arange(b), attrs]
+    return MatchResult(latents=w, outcomes=[str(o) for o in outcomes], trials=trials, before=before,
+                       expected=expected, after=after, degrees_before=deg0, degrees_after=deg1)

@@ -1,0 +1,103 @@
+"""Field functions M (Talk2Edit / Editable-DeepSC eq. 11): one MLP per attribute on the W latent.
+
+Zoo component ``field-functions`` (``bench train field-functions``, trainer in
+``methods.training.field_functions``). For attribute i, ``M_i(w)`` is a displacement in W; one
+editing step is eq. (11): ``w <- w + d * M_i(w)`` with direction ``d`` = +1 / -1, and it is trained
+so that one step moves the attribute predictor's reading by one degree (eq. 12-15). As in the
+official Talk2Edit code each field is a stack of fully connected layers with LeakyReLU(0.2)
+(``layers`` linear layers, ``hidden`` wide); unlike it, the displacement is taken directly in W
+(Talk2Edit passes its field through the mapping network and adds it to the first W+ layers),
+because the latent Editable-DeepSC edits and sends is one w of 128 reals.
+
+Fields are only meaningful for the generator they were trained against: the config and card
+record its SHA-256 and :func:`load_fields_for` refuses another generator.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from bench.errors import UserError
+
+NAME = "field-functions"
+ATTRIBUTES = ("Bangs", "Eyeglasses", "Beard", "Smiling", "Young")
+DEFAULT_CONFIG = {"w_dim": 128, "hidden": 256, "layers": 8, "attributes": list(ATTRIBUTES), "generator_sha256": ""}
+
+
+class FieldMLP(nn.Sequential):
+    def __init__(self, w_dim: int, hidden: int, layers: int):
+        if layers < 2:
+            raise ValueError("a field function needs at least 2 layers")
+        mods: list[nn.Module] = [nn.Linear(w_dim, hidden), nn.LeakyReLU(0.2)]
+        for _ in range(layers - 2):
+            mods += [nn.Linear(hidden, hidden), nn.LeakyReLU(0.2)]
+        mods.append(nn.Linear(hidden, w_dim))
+        super().__init__(*mods)
+        nn.init.zeros_(mods[-1].bias)
+        with torch.no_grad():
+            mods[-1].weight.mul_(0.1)  # start with small steps
+
+
+class FieldFunctions(nn.Module):
+    """Per-attribute fields. ``forward(w, attr)``: (B, w_dim) latents, attr an int or (B,) indices
+    -> (B, w_dim) displacements M_attr(w)."""
+
+    def __init__(self, w_dim: int = 128, hidden: int = 256, layers: int = 8, attributes=ATTRIBUTES,
+                 generator_sha256: str = ""):
+        super().__init__()
+        self.w_dim = int(w_dim)
+        self.attributes = tuple(attributes)
+        self.generator_sha256 = str(generator_sha256)
+        self.fields = nn.ModuleList(FieldMLP(self.w_dim, int(hidden), int(layers)) for _ in self.attributes)
+
+    def index(self, attribute) -> int:
+        if isinstance(attribute, str):
+            if attribute not in self.attributes:
+                raise UserError(f"no field function for attribute {attribute!r}; known: {', '.join(self.attributes)}")
+            return self.attributes.index(attribute)
+        i = int(attribute)
+        if not 0 <= i < len(self.attributes):
+            raise UserError(f"attribute index {i} out of range 0..{len(self.attributes) - 1}")
+        return i
+
+    def forward(self, w: torch.Tensor, attr) -> torch.Tensor:
+        if isinstance(attr, torch.Tensor) and attr.ndim == 1:
+            out = torch.zeros_like(w)
+            for i in attr.unique().tolist():
+                rows = attr == i
+                out[rows] = self.fields[self.index(i)](w[rows])
+            return out
+        return self.fields[self.index(attr)](w)
+
+    def step(self, w: torch.Tensor, attr, direction) -> torch.Tensor:
+        """One editing step, eq. (11): w + d * M_attr(w); direction a number or (B,) tensor of +-1."""
+        d = direction if not isinstance(direction, torch.Tensor) else direction.to(w).view(-1, 1)
+        return w + d * self(w, attr)
+
+
+def build(config: dict) -> FieldFunctions:
+    return FieldFunctions(**config)
+
+
+def load_fields(path=None, device: str = "cpu") -> FieldFunctions:
+    from methods.zoo import load_model
+
+    return load_model(NAME, path, device=device)
+
+
+def load_fields_for(generator_path=None, fields_path=None, device: str = "cpu") -> FieldFunctions:
+    """The field functions (shipped or given), refused unless trained against this generator file."""
+    from methods.nets.latent_encoder import generator_digest
+    from methods.zoo import weights_path
+
+    f = Path(fields_path) if fields_path else weights_path(NAME)
+    if not f.exists():
+        raise UserError(f"no field functions at {f}: train them for this generator with 'bench train field-functions'")
+    fields = load_fields(f, device)
+    want = generator_digest(generator_path)
+    if fields.generator_sha256 != want:
+        raise UserError(f"the field functions {f} were trained against generator {fields.generator_sha256[:12] or '?'}, "
+                        f"not the one in use ({want[:12]}); retrain them with 'bench train field-functions'")
+    return fields

@@ -1,0 +1,163 @@
+"""Trainer of the field functions (``bench train field-functions [--set generator=PATH]``; the
+network is ``methods.nets.field_function``).
+
+Against the shipped generator G (or ``--set generator=PATH``), the discriminator trained with it
+(``stylegan2-discriminator``, refused unless it names G's SHA-256), the attribute predictor P and the
+identity embedder F. Every step draws latents w = mapping(z); P reads G(w) (degrees a); each row
+gets one attribute i (the batch covers the five evenly) and a feasible direction d (+1 or -1 at
+random, the only one possible at 0 or 5), and the expected degrees are a with a_i + d (eq. 12's
+one-hot b). One step of eq. (11), w' = w + d·M_i(w), is decoded and scored by eq. (15):
+
+    lambda_pred · mean_j CE(P(G(w'))_j, b_j)        (12)  all five attributes, so the others stay
+  + lambda_id   · |F(G(w')) - F(G(w))|_1 (mean)     (13)  F: the embedder's pre-normalisation features
+  + lambda_disc · softplus(-D(G(w')))               (14)  the non-saturating form of -D
+
+with Talk2Edit's weights (1, 5, 1). Training both directions makes the "symmetrical" d = -1 of the
+paper a trained behaviour instead of an assumption. Held-out figures (other z seeds) are read by the
+attribute *judge* J, never by P: one step's exact success, the other attributes unchanged, identity
+verified; and the steps-per-degree that ``matching=False`` uses.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from methods.nets.field_function import ATTRIBUTES, DEFAULT_CONFIG, build
+from methods.training.face_nets import cosine_lr, set_threads
+from methods.zoo import TrainContext
+
+WEIGHTS = {"pred": 1.0, "id": 5.0, "disc": 1.0}  # Talk2Edit's lambda_pred, lambda_id (arcface_weight), lambda_disc
+BATCH = 40  # 8 rows per attribute
+LR = 1e-3
+
+
+def _models(ctx: TrainContext):
+    """(G, D, P, E, digest): the frozen networks the fields are trained against."""
+    if ctx.quick:
+        from methods.nets.attribute_predictor import build as build_p
+        from methods.nets.identity_embedder import build as build_e
+        from methods.nets.stylegan2 import Discriminator, Generator
+
+        torch.manual_seed(0)
+        G = Generator({"resolution": 32, "z_dim": 16, "w_dim": 16, "n_mlp": 2,
+                       "channels": {4: 16, 8: 16, 16: 8, 32: 8}})
+        D = Discriminator(32, channels={"4": 16, "8": 16, "16": 8, "32": 8})
+        P = build_p({"widths": [8, 8, 8, 8, 8], "hidden": 16, "input_size": 64, "mouth_widths": [8, 8, 8]})
+        E = build_e({"widths": [8, 8, 8, 8, 8], "dim": 16, "reduce": 8})
+        return G, D, P, E, "quick-random-generator"
+    from methods.nets.attribute_predictor import load_predictor
+    from methods.nets.identity_embedder import load_embedder
+    from methods.nets.latent_encoder import generator_digest
+    from methods.nets.stylegan2 import load_discriminator, load_generator
+
+    gen_path = ctx.options.get("generator")
+    G, digest = load_generator(gen_path), generator_digest(gen_path)
+    D = load_discriminator()
+    if D.generator_sha256 != digest:
+        from bench.errors import UserError
+
+        raise UserError(f"the shipped stylegan2-discriminator was trained with generator {D.generator_sha256[:12]}, "
+                        f"not {digest[:12]}: ship the discriminator exported with this generator "
+                        "('bench zoo ship stylegan2-discriminator --from ...')")
+    return G, D, load_predictor(), load_embedder(), digest
+
+
+def _draw(ctx, G, P, gen: torch.Generator, n: int):
+    """Latents, images, P's degrees, per-row attribute and feasible direction, expected degrees."""
+    with torch.no_grad():
+        w = G.mapping(torch.randn(n, G.z_dim, generator=gen))
+        x0 = G.synthesis(w, noise="const")
+        deg = P(x0).argmax(-1)  # (n, 5)
+    attr = torch.arange(n) % len(ATTRIBUTES)
+    cur = deg[torch.arange(n), attr]
+    d = torch.where(torch.rand(n, generator=gen) < 0.5, 1, -1)
+    d = torch.where(cur == 0, 1, torch.where(cur == 5, -1, d))
+    target = deg.clone()
+    target[torch.arange(n), attr] = cur + d
+    return w, x0, deg, attr, d, target
+
+
+def train(ctx: TrainContext) -> None:
+    set_threads()
+    if "OMP_NUM_THREADS" in os.environ:
+        torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
+    G, D, P, E, digest = _models(ctx)
+    for m in (G, D, P, E):
+        m.eval().requires_grad_(False)
+    config = dict(DEFAULT_CONFIG, w_dim=G.w_dim, generator_sha256=digest)
+    if ctx.quick:
+        config.update(hidden=16, layers=3)
+    steps = ctx.steps or (3 if ctx.quick else 1500)
+    batch = 10 if ctx.quick else BATCH
+    torch.manual_seed(ctx.seed)
+    M = build(config)
+    opt = torch.optim.Adam(M.parameters(), lr=LR)
+    gen = torch.Generator().manual_seed(ctx.seed + 11)
+    ctx.log(event="start", steps=steps, batch=batch, generator_sha256=digest, weights=WEIGHTS,
+            params=sum(p.numel() for p in M.parameters()))
+    t0, acc = time.time(), {"pred": 0.0, "id": 0.0, "disc": 0.0, "hit": 0.0, "k": 0}
+    for step in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = cosine_lr(step, steps, LR, warmup=min(100, steps // 10 + 1))
+        w, x0, _deg, attr, d, target = _draw(ctx, G, P, gen, batch)
+        with torch.no_grad():
+            f0 = E.features(x0)
+        x1 = G.synthesis(M.step(w, attr, d), noise="const")
+        logits = P(x1)
+        l_pred = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+        l_id = (E.features(x1) - f0).abs().mean()
+        l_disc = F.softplus(-D(x1)).mean()
+        loss = WEIGHTS["pred"] * l_pred + WEIGHTS["id"] * l_id + WEIGHTS["disc"] * l_disc
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        hit = (logits.detach().argmax(-1)[torch.arange(batch), attr] == target[torch.arange(batch), attr]).float().mean()
+        for k, v in (("pred", l_pred), ("id", l_id), ("disc", l_disc), ("hit", hit)):
+            acc[k] += float(v.detach())
+        acc["k"] += 1
+        if (step + 1) % 50 == 0 or step + 1 == steps:
+            k = acc["k"]
+            ctx.log(step=step + 1, **{f"loss_{n}": round(acc[n] / k, 4) for n in ("pred", "id", "disc")},
+                    p_one_step_hit=round(acc["hit"] / k, 4), s_per_step=round((time.time() - t0) / k, 3),
+                    wall_s=round(ctx.wall_s(), 1))
+            t0, acc = time.time(), {"pred": 0.0, "id": 0.0, "disc": 0.0, "hit": 0.0, "k": 0}
+    M.eval()
+    quality = {"generator_sha256": digest, "weights": dict(WEIGHTS)}
+    if not ctx.quick:
+        quality.update(evaluate(G, P, M, seed=ctx.seed + 1000))
+    ctx.log(event="eval", **{k: v for k, v in quality.items() if not isinstance(v, dict)})
+    path = ctx.export(config, M.state_dict(), quality, steps,
+                      "latents w = mapping(z) of the generator named by generator_sha256 (fresh z every step); "
+                      "labels from the attribute predictor P on G(w)")
+    ctx.log(event="export", path=str(path))
+
+
+@torch.no_grad()
+def evaluate(G, P, M, n: int = 400, seed: int = 1000) -> dict:
+    """Held-out (other z) figures of one field step, read by the judge J (never P) and the embedder."""
+    from methods.nets.attribute_judge import load_judge
+    from methods.nets.identity_embedder import load_embedder
+
+    J, E = load_judge(), load_embedder()
+    gen = torch.Generator().manual_seed(seed)
+    w, x0, _deg, attr, d, _target = _draw(None, G, P, gen, n)
+    x1 = G.synthesis(M.step(w, attr, d), noise="const")
+    j0, j1 = J.predict(x0), J.predict(x1)
+    rows = np.arange(n)
+    a, dd = attr.numpy(), d.numpy()
+    want = j0[rows, a] + dd
+    others = np.ones_like(j0, bool)
+    others[rows, a] = False
+    q = {"heldout_n": n,
+         "judge_one_step_exact": round(float((j1[rows, a] == want).mean()), 4),
+         "judge_one_step_moved_right_way": round(float(((j1[rows, a] - j0[rows, a]) * dd > 0).mean()), 4),
+         "judge_others_unchanged": round(float((j1[others] == j0[others]).mean()), 4),
+         "identity_verified": round(float(np.mean(E.same_person(x0, x1))), 4)}
+    for i, name in enumerate(ATTRIBUTES):
+        sel = a == i
+        q[f"judge_one_step_exact_{name.lower()}"] = round(float((j1[rows[sel], i] == want[sel]).mean()), 4)
+    return q

@@ -1,0 +1,135 @@
+"""Field functions and iterative attribute matching (issue 11), checked on a latent world whose
+ground truth is exact: the 'generator' passes w through, the 'predictor' reads degree a_i =
+floor(w_i) (clipped 0..5), and field i moves w_i by a known step."""
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from bench.errors import UserError
+from methods.editing.base import Outcome
+from methods.editing.matching import expected_degree, iterative_matching
+from methods.nets.field_function import FieldFunctions
+
+torch.set_num_threads(1)
+
+
+class PassG:
+    def synthesis(self, w, noise="const"):
+        return w
+
+
+class FloorP:
+    def predict(self, x):
+        return np.clip(np.floor(x[:, :5].numpy() + 1e-6), 0, 5).astype(np.int64)
+
+
+def constant_fields(step: float, w_dim: int = 8) -> FieldFunctions:
+    """M_i(w) = step * e_i for every w."""
+    M = FieldFunctions(w_dim=w_dim, hidden=4, layers=2)
+    with torch.no_grad():
+        for i, f in enumerate(M.fields):
+            for p in f.parameters():
+                p.zero_()
+            f[-1].bias[i] = step
+    return M
+
+
+def latents(degrees):
+    w = torch.zeros(len(degrees), 8)
+    w[:, :5] = torch.tensor(degrees, dtype=torch.float32) + 0.5  # mid-degree
+    return w
+
+
+def test_expected_degree_is_eq_10():
+    assert expected_degree(2, +1, 2) == 4 and expected_degree(4, +1, 3) == 5 and expected_degree(1, -1, 3) == 0
+    assert expected_degree(3, None, None, target=1) == 1 and expected_degree(3, target=9) == 5
+    with pytest.raises(UserError, match="direction"):
+        expected_degree(2, 0, 1)
+
+
+def test_matching_lands_on_the_expected_degree_with_the_right_trials():
+    G, P, M = PassG(), FloorP(), constant_fields(0.5)  # two steps per degree
+    w = latents([[2, 0, 0, 0, 0], [0, 3, 0, 0, 0], [0, 0, 5, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 4]])
+    r = iterative_matching(G, P, M, w, attributes=[0, 1, 2, 3, 4], directions=[+1, -1, +1, None, +1],
+                           deltas=[2, 1, 1, None, 0], targets=[None, None, None, 4, None])
+    assert list(r.before) == [2, 3, 5, 1, 4] and list(r.expected) == [4, 2, 5, 4, 4]
+    assert r.outcomes == [Outcome.EDITED, Outcome.EDITED, Outcome.AT_LIMIT, Outcome.EDITED, Outcome.EDITED]
+    assert list(r.after) == list(r.expected)
+    # from the middle of a degree (x.5) steps of 0.5: up, the first reaches the next degree's edge, then
+    # 2 per degree (2.5 -> 4.0: 3 steps; 1.5 -> 4.0: 5); down, 3.5 -> 3.0 is still degree 3 (2 steps)
+    assert list(r.trials) == [3, 2, 0, 5, 0]
+    # only the requested attribute moved
+    changed = r.degrees_after != r.degrees_before
+    assert all(changed[i].sum() <= 1 and (not changed[i].any() or changed[i, i]) for i in range(5))
+
+
+def test_gave_up_on_overshoot_and_on_max_trials():
+    G, P = PassG(), FloorP()
+    w = latents([[1, 0, 0, 0, 0]] * 2)
+    jump = iterative_matching(G, P, constant_fields(2.0), w, [0, 0], [+1, +1], [1, 1])  # jumps two degrees
+    assert jump.outcomes == [Outcome.GAVE_UP] * 2 and list(jump.after) == [3, 3] and list(jump.trials) == [1, 1]
+    slow = iterative_matching(G, P, constant_fields(0.1), w, [0, 0], [+1, +1], [3, 3], max_trials=5)
+    assert slow.outcomes == [Outcome.GAVE_UP] * 2 and list(slow.trials) == [5, 5] and list(slow.after) == [2, 2]  # 1.5 -> 2.0
+
+
+def test_matching_off_applies_a_fixed_number_of_steps():
+    G, P = PassG(), FloorP()
+    w = latents([[1, 0, 0, 0, 0], [0, 4, 0, 0, 0]])
+    r = iterative_matching(G, P, constant_fields(0.5), w, [0, 1], [+1, -1], [2, 3], matching=False,
+                           steps_per_degree=2)
+    assert list(r.trials) == [4, 6] and r.outcomes == [Outcome.EDITED] * 2
+    assert list(r.after) == [3, 1]  # 1.5 + 2.0 = 3.5; 4.5 - 3.0 = 1.5
+    # without looking, a field that is too strong overshoots and is still reported as applied
+    r2 = iterative_matching(G, P, constant_fields(1.0), w[:1], [0], [+1], [2], matching=False, steps_per_degree=2)
+    assert list(r2.after) == [5] and list(r2.trials) == [4]
+
+
+def test_field_function_shapes_rows_and_step():
+    torch.manual_seed(0)
+    M = FieldFunctions(w_dim=16, hidden=32, layers=8)
+    assert len(M.fields) == 5 and sum(isinstance(m, torch.nn.Linear) for m in M.fields[0]) == 8
+    w = torch.randn(6, 16)
+    attr = torch.tensor([0, 1, 2, 3, 4, 0])
+    out = M(w, attr)
+    for i in range(6):  # each row through its own attribute's field
+        torch.testing.assert_close(out[i], M.fields[int(attr[i])](w[i:i + 1])[0])
+    torch.testing.assert_close(M.step(w, attr, torch.tensor([1, -1, 1, -1, 1, -1])),
+                               w + torch.tensor([1, -1, 1, -1, 1, -1.0]).view(-1, 1) * out)
+    with pytest.raises(UserError, match="no field function for attribute 'Hat'"):
+        M(w, "Hat")
+
+
+def test_quick_training_exports_fields_pinned_to_the_generator(tmp_path):
+    from methods.nets.field_function import load_fields
+    from methods.zoo import TrainContext, component
+
+    ctx = TrainContext(name="field-functions", seed=0, device="cpu", steps=None, work_dir=tmp_path / "w",
+                       out=tmp_path / "o", quick=True)
+    component("field-functions").train(ctx)
+    M = load_fields(tmp_path / "o" / "field-functions.pt")
+    card = json.loads((tmp_path / "o" / "field-functions.json").read_text())
+    assert M.generator_sha256 == card["quality"]["generator_sha256"] == "quick-random-generator"
+    assert card["quality"]["weights"] == {"pred": 1.0, "id": 5.0, "disc": 1.0}
+    log = [json.loads(x) for x in (tmp_path / "w" / "log.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(x["loss_pred"]) for x in log if "loss_pred" in x)
+
+
+def test_fields_for_another_generator_are_refused(tmp_path):
+    from methods.nets.field_function import build, load_fields_for
+    from methods.nets.stylegan2 import Generator, normalize_config
+    from methods.zoo import save_checkpoint
+
+    tiny = {"resolution": 32, "z_dim": 24, "w_dim": 16, "n_mlp": 2, "channels": {4: 16, 8: 16, 16: 8, 32: 8}}
+    g = tmp_path / "g.pt"
+    save_checkpoint(g, "stylegan2", normalize_config(tiny), Generator(tiny).state_dict(), None)
+    cfg = {"w_dim": 16, "hidden": 8, "layers": 2, "attributes": ["Bangs", "Eyeglasses", "Beard", "Smiling", "Young"],
+           "generator_sha256": "0" * 64}
+    f = tmp_path / "f.pt"
+    save_checkpoint(f, "field-functions", cfg, build(cfg).state_dict(), None)
+    with pytest.raises(UserError, match="trained against generator 000000000000, not the one in use"):
+        load_fields_for(g, f)
+    with pytest.raises(UserError, match="no field functions"):
+        load_fields_for(g, tmp_path / "none.pt")
