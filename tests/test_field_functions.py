@@ -133,3 +133,77 @@ def test_fields_for_another_generator_are_refused(tmp_path):
         load_fields_for(g, f)
     with pytest.raises(UserError, match="no field functions"):
         load_fields_for(g, tmp_path / "none.pt")
+
+
+# ----------------------------------------------------------------------------- Talk2Edit editor
+
+TINY = {"resolution": 32, "z_dim": 24, "w_dim": 16, "n_mlp": 2, "channels": {4: 16, 8: 16, 16: 8, 32: 8}}
+
+
+def _tiny_g():
+    from methods.nets.stylegan2 import Generator
+
+    torch.manual_seed(0)
+    G = Generator(TINY).eval()
+    G.w_avg.copy_(G.mean_latent(256)[0])
+    return G
+
+
+def test_talk2edit_inversion_fine_tunes_a_copy_of_the_generator():
+    from methods.editing.inversion import InversionConfig, invert, ramp_lr
+    from bench.metrics.perceptual import lpips_model
+
+    G = _tiny_g()
+    before = {k: v.clone() for k, v in G.state_dict().items()}
+    with torch.no_grad():
+        target = G(torch.randn(1, 24, generator=torch.Generator().manual_seed(3)))
+    lp = lpips_model("vgg", "cpu")
+    base = dict(steps=40, lpips_net="vgg", lr_schedule="ramp", latent_noise=0.05, seed=1)
+    plain = invert(G, target, InversionConfig(**base), lpips_model=lp)
+    tuned = invert(G, target, InversionConfig(**base, lr_generator=1e-2), lpips_model=lp)
+    assert plain.generator is None and tuned.generator is not None and tuned.generator is not G
+    assert float(tuned.loss) < float(plain.loss)  # the fine-tuned generator fits the image better
+    assert all(torch.equal(v, before[k]) for k, v in G.state_dict().items())  # the shared G is untouched
+    with torch.no_grad():  # the returned image is the fine-tuned generator's
+        torch.testing.assert_close(tuned.generator.synthesis(tuned.latents), tuned.images)
+    with pytest.raises(UserError, match="one image per call"):
+        invert(G, target.repeat(2, 1, 1, 1), InversionConfig(**base, lr_generator=1e-3), lpips_model=lp)
+    assert ramp_lr(0.0, 0.1) == 0.0 and ramp_lr(0.5, 0.1) == pytest.approx(0.1) and ramp_lr(1.0, 0.1) == 0.0
+
+
+class StuckP:
+    """Reads degree 2 for every attribute of every image."""
+
+    def predict(self, x):
+        return np.full((len(x), 5), 2, np.int64)
+
+
+def _parsed(understood=True, attribute=3, direction=1, delta=1, mode="definite", target=None):
+    return SimpleNamespace(understood=understood, attribute=attribute if understood else None,
+                           attribute_name=["Bangs", "Eyeglasses", "Beard", "Smiling", "Young"][attribute]
+                           if understood else None, direction=direction, delta=delta, mode=mode, target=target,
+                           reason=None if understood else "chit-chat")
+
+
+def test_talk2edit_editor_outcomes_and_stages():
+    from methods.editing.talk2edit import Talk2EditEditor
+    from bench.registry import EDITORS
+
+    G = _tiny_g()
+    M = FieldFunctions(w_dim=16, hidden=8, layers=2)
+    requests = {"make her smile": _parsed(), "hello there": _parsed(False),
+                "set smile to 2": _parsed(mode="target", target=2, direction=None, delta=None)}
+    ed = EDITORS.create("talk2edit:steps=3,max_trials=4")
+    assert isinstance(ed, Talk2EditEditor)
+    ed.use(G=G, P=StuckP(), fields=M, parse=lambda text: requests[text])
+    img = (np.random.default_rng(0).random((48, 48, 3)) * 255).astype(np.uint8)
+    r = ed.edit(img, "hello there")
+    assert r.outcome == Outcome.NOT_UNDERSTOOD and r.image is img and "inversion" not in r.stage_times
+    r = ed.edit(img, "make her smile")  # P never reads 3: matching gives up after max_trials
+    assert r.outcome == Outcome.GAVE_UP and r.trials == 4 and r.image.shape == img.shape
+    assert r.parsed["expected_degree"] == 3 and r.parsed["degree_before"] == 2
+    assert {"parse", "inversion", "editing", "decoding"} <= set(r.stage_times)
+    r = ed.edit(img, "set smile to 2")  # already at the target
+    assert r.outcome == Outcome.EDITED and r.trials == 0
+    with pytest.raises(UserError, match="talk2edit loss must be one of"):
+        EDITORS.create("talk2edit:loss=l2")

@@ -23,6 +23,8 @@ Works with any generator exposing ``synthesis(ws, noise=...)``, ``num_ws``, ``w_
 """
 from __future__ import annotations
 
+import copy
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +47,24 @@ class InversionConfig:
     noise_reg: float = 1e5  # weight of the noise regulariser, used only with optimize_noise
     betas: tuple = (0.9, 0.999)
     record_every: int = 0  # >0: keep the mean loss every k steps in result.history
+    # Talk2Edit's image inversion (rosinality's projector): a ramped learning rate, decaying latent
+    # noise and, with lr_generator > 0, the generator fine-tuned on the image (one image per call)
+    lr_schedule: str = "constant"  # 'constant' | 'ramp' (0.05 warm-up, cosine ramp-down over the last 25 %)
+    latent_noise: float = 0.0  # noise on the latent, x the latents' spread, decaying to 0 at noise_ramp
+    noise_ramp: float = 0.75
+    lr_generator: float = 0.0  # > 0: fine-tune a copy of G jointly (result.generator)
+
+
+TALK2EDIT = {"steps": 600, "lr": 0.1, "lambda_mse": 1.0, "lpips_net": "vgg", "space": "w", "lr_schedule": "ramp",
+             "latent_noise": 0.05, "noise_ramp": 0.75, "lr_generator": 1e-4}
+"""Talk2Edit's official inversion settings (utils/inversion_utils.py, editing_wo_dialog.yml)."""
+
+
+def ramp_lr(t: float, base: float, rampdown: float = 0.25, rampup: float = 0.05) -> float:
+    """rosinality's projector schedule at progress t in [0, 1]."""
+    lr_ramp = min(1.0, (1 - t) / rampdown)
+    lr_ramp = 0.5 - 0.5 * math.cos(lr_ramp * math.pi)
+    return base * lr_ramp * min(1.0, t / rampup)
 
 
 @dataclass
@@ -56,6 +76,7 @@ class InversionResult:
     lpips: torch.Tensor  # (B,)
     noise: list | None = None  # optimised noise maps (optimize_noise=True)
     history: list = field(default_factory=list)
+    generator: object | None = None  # the fine-tuned copy of G (lr_generator > 0); decode with it
 
     def images_uint8(self) -> np.ndarray:
         return to_uint8(self.images)
@@ -168,8 +189,12 @@ def invert(G, targets, config: InversionConfig | None = None, init_latents: torc
     cfg = config or InversionConfig()
     if overrides:
         cfg = InversionConfig(**{**cfg.__dict__, **overrides})
-    if cfg.steps < 0 or cfg.lr <= 0:
-        raise UserError(f"inversion needs steps >= 0 and lr > 0 (got steps={cfg.steps}, lr={cfg.lr})")
+    if cfg.steps < 0 or cfg.lr <= 0 or cfg.lr_generator < 0 or cfg.latent_noise < 0:
+        raise UserError(f"inversion needs steps >= 0, lr > 0, lr_generator >= 0 and latent_noise >= 0 (got "
+                        f"steps={cfg.steps}, lr={cfg.lr}, lr_generator={cfg.lr_generator}, "
+                        f"latent_noise={cfg.latent_noise})")
+    if cfg.lr_schedule not in ("constant", "ramp"):
+        raise UserError(f"inversion lr_schedule must be 'constant' or 'ramp', got {cfg.lr_schedule!r}")
     device = G.w_avg.device
     target = to_tensor_images(targets, device)
     res = getattr(G, "resolution", target.shape[-1])
@@ -199,12 +224,27 @@ def invert(G, targets, config: InversionConfig | None = None, init_latents: torc
         noise = [torch.randn(b, 1, n.shape[-2], n.shape[-1], generator=gen).to(device).requires_grad_(True)
                  for n in G.make_noise(1, "const")]
         params += noise
-    opt = torch.optim.Adam(params, lr=cfg.lr, betas=tuple(cfg.betas))
+    groups = [{"params": params}]
+    G_run = G
+    if cfg.lr_generator > 0:
+        if b != 1:
+            raise UserError(f"fine-tuning the generator on the image (lr_generator > 0) inverts one image per call, "
+                            f"got {b}; use invert_batched(..., batch_size=1)")
+        G_run = copy.deepcopy(G).eval().requires_grad_(True)
+        groups.append({"params": [p for p in G_run.parameters()], "lr": cfg.lr_generator})
+    opt = torch.optim.Adam(groups, lr=cfg.lr, betas=tuple(cfg.betas))
     lp = LPIPSToTarget(lpips_model, target)
     was_training = G.training
     req = [p.requires_grad for p in G.parameters()]
     G.eval().requires_grad_(False)
+    if G_run is not G:
+        G_run.requires_grad_(True)
     history = []
+    latent_std = 0.0
+    if cfg.latent_noise > 0:
+        with torch.no_grad():
+            ws = G.mapping(torch.randn(2000, G.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 2)).to(device))
+            latent_std = float(((ws - ws.mean(0)).pow(2).sum() / len(ws)) ** 0.5)
 
     def losses(x):
         mse = (x - target).pow(2).flatten(1).mean(1)
@@ -214,7 +254,14 @@ def invert(G, targets, config: InversionConfig | None = None, init_latents: torc
     try:
         with torch.enable_grad():
             for step in range(cfg.steps):
-                x = G.synthesis(lat, noise=noise)
+                t = step / max(cfg.steps, 1)
+                if cfg.lr_schedule == "ramp":
+                    opt.param_groups[0]["lr"] = ramp_lr(t, cfg.lr)
+                lat_in = lat
+                if latent_std > 0:
+                    strength = latent_std * cfg.latent_noise * max(0.0, 1 - t / cfg.noise_ramp) ** 2
+                    lat_in = lat + torch.randn_like(lat) * strength
+                x = G_run.synthesis(lat_in, noise=noise)
                 loss, _, _ = losses(x)
                 total = loss.sum()
                 if cfg.optimize_noise and cfg.noise_reg > 0:
@@ -232,7 +279,9 @@ def invert(G, targets, config: InversionConfig | None = None, init_latents: torc
                     callback(step, lat.detach(), loss.detach())
         with torch.no_grad():
             final = lat.detach()
-            x = G.synthesis(final, noise=[n.detach() for n in noise] if cfg.optimize_noise else noise)
+            if G_run is not G:
+                G_run.requires_grad_(False)
+            x = G_run.synthesis(final, noise=[n.detach() for n in noise] if cfg.optimize_noise else noise)
             loss, mse, perc = losses(x)
     finally:
         for p, r in zip(G.parameters(), req):
@@ -240,7 +289,7 @@ def invert(G, targets, config: InversionConfig | None = None, init_latents: torc
         G.train(was_training)
     return InversionResult(latents=final.clone(), images=x.detach(), loss=loss.detach(), mse=mse.detach(),
                            lpips=perc.detach(), noise=[n.detach() for n in noise] if cfg.optimize_noise else None,
-                           history=history)
+                           history=history, generator=G_run if G_run is not G else None)
 
 
 def invert_batched(G, targets, batch_size: int = 8, config: InversionConfig | None = None, **kw) -> InversionResult:
