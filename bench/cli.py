@@ -306,11 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dest", default=None, help="where to write the report (default OUT/report)")
     s.set_defaults(fn=cmd_report)
 
-    from bench.commands import data, invert, parse  # bench parse TEXT..., bench data export SPEC, bench invert
+    from bench.commands import data, edit, invert, parse  # parse TEXT..., data export SPEC, invert, edit
 
     parse.add_parser(sub)
     data.add_parser(sub)
     invert.add_parser(sub)
+    edit.add_parser(sub)
     return p
 
 

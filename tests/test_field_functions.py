@@ -207,3 +207,44 @@ def test_talk2edit_editor_outcomes_and_stages():
     assert r.outcome == Outcome.EDITED and r.trials == 0
     with pytest.raises(UserError, match="talk2edit loss must be one of"):
         EDITORS.create("talk2edit:loss=l2")
+
+
+# ----------------------------------------------------------------------------- bench edit
+
+def test_bench_edit_writes_the_strip_and_record(tmp_path, bench_env):
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from datasets.synthfaces.v2 import render, sample_nuisance
+
+    face = render(123, [0, 0, 0, 2, 3], 64, "photo", sample_nuisance(np.random.default_rng(1)))
+    Image.fromarray(face).save(tmp_path / "me.png")
+    out = tmp_path / "out"
+
+    def bench(*args):
+        return subprocess.run([sys.executable, "-m", "bench.cli", *args], env=bench_env, capture_output=True,
+                              text=True, timeout=300)
+
+    p = bench("edit", str(tmp_path / "me.png"), "make it brighter", "--editor", "testkit-brighten", "--out", str(out),
+              "--json")
+    assert p.returncode == 0, p.stderr
+    rec = json.loads(p.stdout)
+    assert rec["outcome"] == "edited" and rec["editor"].startswith("testkit-brighten")
+    strip = np.asarray(Image.open(out / "me-edit.png").convert("RGB"))[::4, ::4]
+    assert np.array_equal(strip[:, :64], face)
+    assert np.array_equal(strip[:, 66:], np.clip(face.astype(int) + 40, 0, 255).astype(np.uint8))
+    assert json.loads((out / "me-edit.json").read_text())["sheet"] == str(out / "me-edit.png")
+    assert set(rec["judged_before"]) == {"Bangs", "Eyeglasses", "Beard", "Smiling", "Young"}
+    assert isinstance(rec["identity_verified"], bool)
+    # not understood, unreadable, unknown editor: one line, exit 2, nothing written
+    out2 = tmp_path / "out2"
+    for args, msg in ((("what is the weather",), "not understood"),
+                      (("make it brighter", "--editor", "testkit-brightn"), "testkit-brighten")):
+        p = bench("edit", str(tmp_path / "me.png"), *args[:1], *(args[1:] or ("--editor", "testkit-brighten")),
+                  "--out", str(out2))
+        assert p.returncode == 2 and msg in p.stderr and "Traceback" not in p.stderr, p.stderr
+        assert not out2.exists()
+    p = bench("edit", str(tmp_path / "nope.png"), "make it brighter", "--editor", "testkit-brighten", "--out", str(out2))
+    assert p.returncode == 2 and "no such file" in p.stderr and not out2.exists()
