@@ -176,6 +176,8 @@ def score_many(metrics: dict[str, Any], images: list[np.ndarray], item, task: st
             for info in decoded_infos]
     for suffix, ref in references(task, item).items():
         for name, m in metrics.items():
+            if suffix and getattr(m, "reference_free", False):
+                continue  # the same value for every reference: stored once, under the plain name
             key = name + suffix
             refs[key] = ref
             if type(m).score is PerImageMetric.score and hasattr(m, "batch"):

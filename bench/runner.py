@@ -297,7 +297,8 @@ def _rescore(store, out, scope, methods, provenance, by_id, snrs, metrics, touch
             continue
         item = by_id[row.image_id]
         refs = references(row.task, item)
-        need = {name for name in metrics for suffix in refs if name + suffix not in row.metrics}
+        need = {name for name, m in metrics.items() for suffix in refs
+                if not (suffix and getattr(m, "reference_free", False)) and name + suffix not in row.metrics}
         if not need:
             continue
         path = out / row.received_path

@@ -145,3 +145,129 @@ for _name, _what in (("FD-VGG16", "the Frechet distance on ImageNet-VGG16 featur
 
 METRICS.register("decode_failure_rate", "share of rows whose bitstream could not be decoded (lower is better)",
                  higher_is_better=False, level="row")(_not_per_image("decode_failure_rate", "derived from rows"))
+
+
+# ----------------------------------------------------------------------------- edit metrics
+# Read by the independent attribute judge J (never by P, which editors steer with) and the identity
+# embedder; they need the row's labels (a SynthFaces item with a request): elsewhere they are NaN.
+
+class _EditMetric(PerImageMetric):
+    """A per-row edit metric computed from the labels and the judge/embedder (not a two-image batch)."""
+
+    reference_free = True  # the same value whatever the reference: stored once, without '@original'
+    min_size = 8
+
+    def batch(self, received, reference):  # not a two-image comparison
+        raise UserError(f"'{self.name}' needs the row's labels; it is scored through score(image, ctx, ref)")
+
+    @staticmethod
+    def _judge():
+        from methods.nets.attribute_judge import load_judge
+
+        global _JUDGE
+        if _JUDGE is None:
+            _JUDGE = load_judge()
+        return _JUDGE
+
+    @staticmethod
+    def _request(ctx: EvalContext):
+        req = ctx.labels.get("request") if isinstance(ctx.labels, dict) else None
+        if not req or ctx.labels.get("expected_degree") is None or ctx.labels.get("target_attributes") is None:
+            return None
+        return int(req["attribute"]), int(ctx.labels["expected_degree"]), np.asarray(ctx.labels["target_attributes"])
+
+
+_JUDGE = None
+_EMBEDDER = None
+
+
+@METRICS.register("edit-success", summary="1 when the judge reads the expected degree (eq. 10) of the requested attribute "
+                                          "on the received image, else 0; NaN without a labelled request (higher is "
+                                          "better)", higher_is_better=True, level="image")
+class EditSuccess(_EditMetric):
+    name = "edit-success"
+    tolerance = 0
+
+    def score(self, image, ctx, ref):
+        r = self._request(ctx)
+        if r is None:
+            return float("nan")
+        attr, expected, _ = r
+        return float(abs(int(self._judge().predict(image[None])[0, attr]) - expected) <= self.tolerance)
+
+
+@METRICS.register("edit-success-1", summary="1 when the judged degree of the requested attribute is within 1 of the "
+                                            "expected degree (higher is better)", higher_is_better=True, level="image")
+class EditSuccessWithin1(EditSuccess):
+    name, tolerance = "edit-success-1", 1
+
+
+@METRICS.register("others-kept", summary="share of the non-requested attributes whose judged degree equals the ground "
+                                         "truth (they must not change; higher is better)", higher_is_better=True,
+                  level="image")
+class OthersKept(_EditMetric):
+    name = "others-kept"
+
+    def score(self, image, ctx, ref):
+        r = self._request(ctx)
+        if r is None:
+            return float("nan")
+        attr, _, truth = r
+        judged = self._judge().predict(image[None])[0]
+        keep = np.arange(len(truth)) != attr
+        return float((judged[keep] == truth[keep]).mean())
+
+
+@METRICS.register("attr-preservation-ce", summary="the conference's attribute-preservation score: mean cross-entropy "
+                                                  "of the judge on the non-requested attributes against their true "
+                                                  "degrees (lower is better)", higher_is_better=False, level="image")
+class AttributePreservationCE(_EditMetric):
+    name = "attr-preservation-ce"
+
+    def score(self, image, ctx, ref):
+        import torch
+
+        r = self._request(ctx)
+        if r is None:
+            return float("nan")
+        attr, _, truth = r
+        J = self._judge()
+        with torch.no_grad():
+            from methods.nets.face_nets import to_tensor
+
+            logp = J(to_tensor(image[None])).log_softmax(-1)[0].numpy()  # (5, 6)
+        keep = [i for i in range(len(truth)) if i != attr]
+        return float(-np.mean([logp[i, int(truth[i])] for i in keep]))
+
+
+class _Identity(PerImageMetric):
+    min_size = 8
+
+    @staticmethod
+    def _embedder():
+        from methods.nets.identity_embedder import load_embedder
+
+        global _EMBEDDER
+        if _EMBEDDER is None:
+            _EMBEDDER = load_embedder()
+        return _EMBEDDER
+
+
+@METRICS.register("identity-verified", summary="1 when the identity embedder verifies the received image as the "
+                                               "reference's person (same_person at its calibrated threshold; higher "
+                                               "is better)", higher_is_better=True, level="image")
+class IdentityVerified(_Identity):
+    name = "identity-verified"
+
+    def batch(self, received, reference):
+        return np.atleast_1d(self._embedder().same_person(received, reference)).astype(float)
+
+
+@METRICS.register("id-distance", summary="the conference's ID score: 1 - cosine of identity embeddings of the received "
+                                         "image and the reference (lower is better)", higher_is_better=False,
+                  level="image")
+class IdentityDistance(_Identity):
+    name = "id-distance"
+
+    def batch(self, received, reference):
+        return 1.0 - self._embedder().cosine(received, reference).cpu().numpy().astype(float)

@@ -35,7 +35,10 @@ def to_tensor(images, device: str | torch.device = "cpu") -> torch.Tensor:
     if arr.dtype != np.uint8:
         raise UserError(f"image arrays must be uint8 RGB (0..255), got dtype {arr.dtype}; "
                         "pass float tensors as (N, 3, H, W) in [-1, 1]")
-    x = torch.from_numpy(np.ascontiguousarray(arr)).to(device).permute(0, 3, 1, 2).float()
+    arr = np.ascontiguousarray(arr)
+    if not arr.flags.writeable:  # e.g. a broadcast reference: torch wants writable memory
+        arr = arr.copy()
+    x = torch.from_numpy(arr).to(device).permute(0, 3, 1, 2).float()
     return x / 127.5 - 1.0
 
 
