@@ -160,7 +160,8 @@ def test_rerun_at_the_final_step_exports_without_training(quick_ckpt, tmp_path):
     card = json.loads((tmp_path / "out" / "stylegan2.json").read_text())
     assert card["steps"] == saved and "final_d_loss" not in card["quality"]
     lines = [json.loads(x) for x in (work / "log.jsonl").read_text().splitlines()]
-    assert lines[-1]["event"] == "exported" and lines[-1]["step"] == saved
+    assert lines[-2]["event"] == "exported" and lines[-2]["step"] == saved  # the generator, then its D
+    assert lines[-1]["event"] == "exported" and lines[-1]["path"].endswith("stylegan2-discriminator.pt")
 
 
 def test_bad_zoo_checkpoints(quick_ckpt, tmp_path):
