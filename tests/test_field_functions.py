@@ -248,3 +248,46 @@ def test_bench_edit_writes_the_strip_and_record(tmp_path, bench_env):
         assert not out2.exists()
     p = bench("edit", str(tmp_path / "nope.png"), "make it brighter", "--editor", "testkit-brighten", "--out", str(out2))
     assert p.returncode == 2 and "no such file" in p.stderr and not out2.exists()
+
+
+# ----------------------------------------------------------------------------- continuous editing
+
+def test_continuous_editing_reinverts_only_on_the_image_path(monkeypatch):
+    import methods.editing.inversion as inversion
+    from methods.editing.continuous import continuous_editing, degree_schedule
+    from methods.editing.inversion import InversionConfig
+    from methods.nets.attribute_judge import build as build_j
+
+    assert degree_schedule(np.array([4, 0]), [1, 2, -1]).tolist() == [[5, 1], [5, 2], [3, 0]]
+    G = _tiny_g()
+    calls = []
+    real = inversion.invert_batched
+
+    def counting(*a, **kw):
+        calls.append(1)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(inversion, "invert_batched", counting)
+    torch.manual_seed(0)
+    J = build_j({"widths": [8, 8, 8], "groups": 4}).eval()
+
+    class E:
+        @staticmethod
+        def cosine(a, b):
+            return torch.ones(len(a))
+
+    imgs = (np.random.default_rng(0).random((2, 32, 32, 3)) * 255).astype(np.uint8)
+    M = FieldFunctions(w_dim=16, hidden=8, layers=2)
+    cfg = InversionConfig(steps=2)
+    rows = continuous_editing(G, StuckP(), M, J, E, imgs, attribute=3, offsets=(0, 1), path="latent",
+                              invert_config=cfg, max_trials=2)
+    assert len(calls) == 1 and [r["round"] for r in rows] == [1, 2]
+    assert rows[0]["p_at_target"] == 1.0 and rows[0]["mean_trials"] == 0  # offset 0: already there
+    assert rows[1]["p_at_target"] == 0.0 and rows[1]["mean_trials"] == 2  # StuckP never reads 3
+    assert all(r["id_score"] == 0.0 and r["attr_preservation_ce"] > 0 for r in rows)
+    calls.clear()
+    continuous_editing(G, StuckP(), M, J, E, imgs, attribute=3, offsets=(0, 1, 1), path="image",
+                       invert_config=cfg, max_trials=1)
+    assert len(calls) == 3  # every round re-inverts the stored image
+    with pytest.raises(UserError, match="path must be one of latent, image"):
+        continuous_editing(G, StuckP(), M, J, E, imgs, 3, path="pixels")
