@@ -291,3 +291,60 @@ def test_continuous_editing_reinverts_only_on_the_image_path(monkeypatch):
     assert len(calls) == 3  # every round re-inverts the stored image
     with pytest.raises(UserError, match="path must be one of latent, image"):
         continuous_editing(G, StuckP(), M, J, E, imgs, 3, path="pixels")
+
+
+# ----------------------------------------------------------------------------- official tier
+
+def _official_state(latent=16, hidden=12, layers=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    state = {}
+    for k in range(layers):
+        i, o = (latent if k == 0 else hidden), (latent if k == layers - 1 else hidden)
+        state[f"field.{k}.Linear.weight"] = torch.randn(o, i, generator=g) * 0.1
+        state[f"field.{k}.Linear.bias"] = torch.randn(o, generator=g) * 0.1
+    return state
+
+
+def test_official_field_files_load_and_step_as_talk2edit_does(tmp_path):
+    """A fabricated file in the official format: field.<k>.Linear.* (LeakyReLU 0.2 between layers);
+    one step adds mapping_mlp(field(w)) - mapping_mlp(0) to the first replaced_layers of W+."""
+    import torch.nn.functional as F
+
+    from methods.nets.field_function_official import load_official_field, load_official_fields
+
+    from methods.nets.stylegan2 import Generator
+
+    state = _official_state()
+    torch.save(state, tmp_path / "smiling.pth")
+    torch.manual_seed(0)
+    G = Generator({**TINY, "z_dim": 16}).eval()  # official generators have z_dim == w_dim (512)
+    M = load_official_fields({"Smiling": str(tmp_path / "smiling.pth")}, G, replaced_layers=5)
+    w = torch.randn(3, 16)
+    # the official forward, written out from the state dict
+    h = w
+    for k in range(4):
+        h = F.linear(h, state[f"field.{k}.Linear.weight"], state[f"field.{k}.Linear.bias"])
+        h = F.leaky_relu(h, 0.2) if k < 3 else h
+    mlp = G.style[1:]
+    delta = mlp(h) - mlp(torch.zeros_like(h))
+    out = M.step(w, "Smiling", -1)
+    assert out.shape == (3, G.num_ws, 16)
+    torch.testing.assert_close(out[:, :5], (w - delta).unsqueeze(1).expand(-1, 5, -1))
+    torch.testing.assert_close(out[:, 5:], w.unsqueeze(1).expand(-1, G.num_ws - 5, -1))
+    # the next step reads the moved w from layer 0
+    torch.testing.assert_close(M.step(out, 3, -1)[:, 0], out[:, 0] - M.delta(out[:, 0], 3))
+    # matching runs on W+ latents unchanged
+    r = iterative_matching(G, StuckP(), M, w, [3, 3, 3], targets=[2, 2, 2])
+    assert r.latents.shape == (3, G.num_ws, 16) and r.outcomes == [Outcome.EDITED] * 3
+    # bad files: one line naming the problem
+    torch.save({"field.0.Linear.weight": torch.zeros(2, 2)}, tmp_path / "bad.pth")
+    with pytest.raises(UserError, match="incomplete"):
+        load_official_field(tmp_path / "bad.pth")
+    torch.save({"net.weight": torch.zeros(2, 2)}, tmp_path / "other.pth")
+    with pytest.raises(UserError, match="unexpected entry 'net.weight'"):
+        load_official_field(tmp_path / "other.pth")
+    (tmp_path / "code.pth").write_bytes(b"\x80\x04cos\nsystem\n.")
+    with pytest.raises(UserError, match="not a Talk2Edit field-function state dict"):
+        load_official_field(tmp_path / "code.pth")
+    with pytest.raises(UserError, match="no official field function loaded for Bangs"):
+        M.step(w, "Bangs", 1)

@@ -40,7 +40,7 @@ def expected_degree(current: int, direction: int | None = None, delta: int | Non
 
 @dataclass
 class MatchResult:
-    latents: torch.Tensor  # (B, w_dim) edited latents
+    latents: torch.Tensor  # (B, w_dim) edited latents ((B, num_ws, w_dim) for fields that edit W+)
     outcomes: list[str]
     trials: np.ndarray  # (B,) field-function steps applied
     before: np.ndarray  # (B,) P's degree of the requested attribute before editing
@@ -60,6 +60,8 @@ def iterative_matching(G, P, fields, w: torch.Tensor, attributes, directions=Non
     """Edit latents w (B, w_dim). attributes: (B,) indices; per row either (direction, delta) or a
     target (``targets[b]`` not None wins). Returns the edited latents and per-row outcomes."""
     w = w.detach().float().clone()
+    if hasattr(fields, "prepare"):  # e.g. Talk2Edit's official fields edit W+
+        w = fields.prepare(w)
     b = w.shape[0]
     attrs = np.asarray(attributes, np.int64).reshape(b)
     dirs = np.zeros(b, np.int64) if directions is None else np.asarray(

@@ -71,6 +71,10 @@ class FieldFunctions(nn.Module):
             return out
         return self.fields[self.index(attr)](w)
 
+    def prepare(self, w: torch.Tensor) -> torch.Tensor:
+        """The latent form these fields edit: W itself."""
+        return w
+
     def step(self, w: torch.Tensor, attr, direction) -> torch.Tensor:
         """One editing step, eq. (11): w + d * M_attr(w); direction a number or (B,) tensor of +-1."""
         d = direction if not isinstance(direction, torch.Tensor) else direction.to(w).view(-1, 1)
