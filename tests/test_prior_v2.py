@@ -254,3 +254,17 @@ def test_init_from_starts_g_from_a_checkpoint_and_refuses_another_architecture(t
                        quick=True, options={"init_from": str(bad)})
     with pytest.raises(UserError, match="architecture differs"):
         component("stylegan2").train(ctx)
+
+
+def test_bool_training_options_take_true_and_false(tmp_path):
+    from methods.zoo import TrainContext, component
+
+    ctx = TrainContext(name="stylegan2", seed=0, device="cpu", steps=1, work_dir=tmp_path / "w", out=tmp_path / "o",
+                       quick=True, options={"report": False, "recipe": "stylegan2"})
+    component("stylegan2").train(ctx)
+    card = json.loads((tmp_path / "o" / "stylegan2.json").read_text())
+    assert card["quality"]["report"].startswith("not run at export") and "--set report=False" in card["command"]
+    bad = TrainContext(name="stylegan2", seed=0, device="cpu", steps=1, work_dir=tmp_path / "w2", quick=True,
+                       options={"report": 1})
+    with pytest.raises(UserError, match="expected true or false"):
+        component("stylegan2").train(bad)

@@ -113,7 +113,10 @@ def train_config(ctx) -> dict:
         want = type(TRAIN_DEFAULTS[key])
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, want) or isinstance(value, bool):
+        if want is bool:
+            if not isinstance(value, bool):
+                raise UserError(f"--set {key}={value!r}: expected true or false")
+        elif not isinstance(value, want) or isinstance(value, bool):
             raise UserError(f"--set {key}={value!r}: expected a {want.__name__}")
         tcfg[key] = value
     if tcfg["recipe"] not in RECIPES:
