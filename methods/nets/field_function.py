@@ -35,7 +35,12 @@ class FieldMLP(nn.Sequential):
             mods += [nn.Linear(hidden, hidden), nn.LeakyReLU(0.2)]
         mods.append(nn.Linear(hidden, w_dim))
         super().__init__(*mods)
-        nn.init.zeros_(mods[-1].bias)
+        # He initialisation for LeakyReLU(0.2) keeps the signal (and the gradient) alive through the
+        # 8 layers; PyTorch's default shrinks it about 3x per layer, which left the fields untrainable
+        for m in mods:
+            if isinstance(m, nn.Linear):
+                nn.init.kaiming_normal_(m.weight, a=0.2, nonlinearity="leaky_relu")
+                nn.init.zeros_(m.bias)
         with torch.no_grad():
             mods[-1].weight.mul_(0.1)  # start with small steps
 
