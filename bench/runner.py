@@ -194,7 +194,7 @@ def run_sweep(cfg: SweepConfig, on_row: Callable[[Row], None] | None = None) -> 
                     on_row(row)
                 bar.update(1)
 
-        deferred = _drive(store, executor, units, accept, result)
+        deferred = _drive(store, executor, units, accept, result, scope)
         if deferred:
             _await_others(store, executor, deferred, accept, result, scope, cfg)
         bar.close()
@@ -219,8 +219,12 @@ def run_sweep(cfg: SweepConfig, on_row: Callable[[Row], None] | None = None) -> 
     return result
 
 
-def _drive(store: ResultStore, executor, units: list[Unit], accept, result: SweepResult) -> list[tuple[Unit, int]]:
-    """Claim and run units (at most `executor.capacity` in flight); returns units another run holds."""
+def _drive(store: ResultStore, executor, units: list[Unit], accept, result: SweepResult,
+           scope: dict | None = None) -> list[tuple[Unit, int]]:
+    """Claim and run units (at most `executor.capacity` in flight); returns units another run holds.
+
+    After a claim the unit's SNRs are looked up again: another run may have finished it (and
+    released its claim) since this run planned it, and it must not be computed twice."""
     queue, inflight, deferred = deque(units), {}, []
     try:
         while queue or inflight:
@@ -230,6 +234,13 @@ def _drive(store: ResultStore, executor, units: list[Unit], accept, result: Swee
                 if not claimed:
                     deferred.append((unit, other))
                     continue
+                if scope is not None:
+                    have = store.done_snrs(scope, unit.method, unit.provenance, unit.item_id)
+                    if all(float(s) in have for s in unit.snrs):  # finished by another run meanwhile
+                        store.release(unit.key)
+                        result.shared_units += 1
+                        result.rows_skipped += len(unit.snrs)
+                        continue
                 inflight[executor.submit(unit)] = unit
                 result.prepares += 1
             if not inflight:
@@ -273,7 +284,7 @@ def _await_others(store, executor, deferred, accept, result, scope, cfg) -> None
                 missing = tuple(s for s in unit.snrs if (unit.method, unit.provenance, unit.item_id, s) not in done)
                 small = Unit(unit.method, unit.provenance, unit.item_id, missing)
                 store.release(unit.key)
-                _drive(store, executor, [small], accept, result)
+                _drive(store, executor, [small], accept, result, scope)
                 continue
             still.append((unit, pid))
         waiting = still

@@ -186,6 +186,14 @@ class ResultStore:
             (dataset, channel, seed, size))
         return {(m, p, i, float(s)) for m, p, i, s in cur}
 
+    def done_snrs(self, scope: dict, method: str, provenance: str, image_id: str) -> set[float]:
+        """SNRs already stored for one (method, provenance, image) of a sweep scope."""
+        cur = self.conn.execute(
+            "SELECT snr FROM results WHERE dataset=? AND channel=? AND seed=? AND size=? AND method=? AND provenance=? "
+            "AND image_id=?", (scope["dataset"], scope["channel"], scope["seed"], scope["size"], method, provenance,
+                              image_id))
+        return {float(r[0]) for r in cur}
+
     def insert(self, row: Row) -> bool:
         """Insert one finished row; returns False if an identical key was already stored."""
         values = []
