@@ -70,3 +70,26 @@ def test_shipped_generator_figures_do_not_regress():
     for k, tol in (("guard_inversion_w_attr_exact", 2 / 40), ("guard_inversion_w_identity_verified", 1 / 8)):
         if k in want:
             assert abs(got[k] - want[k]) <= tol + 1e-9, k
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.xfail(strict=True, reason="world-2 generator after 1.5 CPU-hours: FD 11x the floor, W inversion LPIPS-vgg "
+                   "0.30, 21.1 dB, judge exact 64 %, identity verified 16 % (card): 0 of 7 issue-10 targets met")
+def test_shipped_generator_meets_the_issue_10_targets():
+    """Issue 10's bars on the card's held-out figures (test split, W, default r_inv)."""
+    from methods.training.stylegan2_report import TARGETS
+
+    q = json.loads(card_path("stylegan2").read_text())["quality"]
+    assert q["fd_ratio_to_floor"] <= TARGETS["fd_ratio"]
+    assert q["inversion_w_lpips_vgg"] <= TARGETS["lpips_vgg"] and q["inversion_w_psnr_db"] >= TARGETS["psnr_db"]
+    assert q["inversion_w_attr_exact"] >= TARGETS["attr_exact"]
+    assert q["inversion_w_attr_min_exact"] >= TARGETS["attr_min_exact"]
+    assert q["inversion_w_attr_within1"] >= TARGETS["attr_within1"]
+    assert q["inversion_w_identity_verified"] >= TARGETS["identity_verified"]
+
+
+def test_inversion_of_non_faces_is_visibly_worse_than_of_faces():
+    q = json.loads(card_path("stylegan2").read_text())["quality"]
+    assert q["nonface_w_lpips_vgg"] > q["inversion_w_lpips_vgg"] + 0.1

@@ -219,6 +219,15 @@ def quality_figures(G, out_dir=None, seed: int = 0, n_fd: int = 2000, n_inv: int
             save_sheet(pairs.reshape(-1, res, res, 3), sheet)
             q[f"{tag}_sheet"] = str(sheet)
     q["inversion_n"] = int(n_inv)
+    if init == "encoder" and "w" in spaces:  # what the encoder start buys: the same inversion from the mean latent
+        cfg = InversionConfig(steps=inv_steps, seed=seed, space="w", init="mean")
+        t_inv = time.time()
+        r = to_uint8(invert_batched(G, targets, batch_size=inv_batch, config=cfg).images)
+        q["inversion_w_from_mean_s_per_image"] = round((time.time() - t_inv) / n_inv, 3)
+        q.update(_reconstruction_figures("inversion_w_from_mean", targets, r, truth if J is not None else None, J, E))
+        with torch.no_grad():  # and the encoder alone, without any optimisation
+            r0 = to_uint8(G.synthesis(encoder.encode(targets), noise="const"))
+        q.update(_reconstruction_figures("encoder_only_w", targets, r0, truth if J is not None else None, J, E))
 
     if sweep and "w" in spaces:  # r_inv sweep (paper Table III range) in W on the first 16 images
         from bench.metrics.perceptual import lpips_distance
