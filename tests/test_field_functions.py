@@ -348,3 +348,14 @@ def test_official_field_files_load_and_step_as_talk2edit_does(tmp_path):
         load_official_field(tmp_path / "code.pth")
     with pytest.raises(UserError, match="no official field function loaded for Bangs"):
         M.step(w, "Bangs", 1)
+
+
+def test_fixed_step_norm_fields_choose_only_the_direction():
+    torch.manual_seed(0)
+    M = FieldFunctions(w_dim=16, hidden=8, layers=3, step_norm=0.75)
+    w = torch.randn(5, 16)
+    d = M(w, torch.tensor([0, 1, 2, 3, 4]))
+    torch.testing.assert_close(d.norm(dim=1), torch.full((5,), 0.75))
+    free = FieldFunctions(w_dim=16, hidden=8, layers=3)
+    free.load_state_dict(M.state_dict())
+    torch.testing.assert_close(d, 0.75 * torch.nn.functional.normalize(free(w, torch.tensor([0, 1, 2, 3, 4])), dim=1))

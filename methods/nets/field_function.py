@@ -23,7 +23,8 @@ from bench.errors import UserError
 
 NAME = "field-functions"
 ATTRIBUTES = ("Bangs", "Eyeglasses", "Beard", "Smiling", "Young")
-DEFAULT_CONFIG = {"w_dim": 128, "hidden": 256, "layers": 8, "attributes": list(ATTRIBUTES), "generator_sha256": ""}
+DEFAULT_CONFIG = {"w_dim": 128, "hidden": 256, "layers": 8, "attributes": list(ATTRIBUTES), "generator_sha256": "",
+                  "step_norm": 0.0}
 
 
 class FieldMLP(nn.Sequential):
@@ -50,9 +51,12 @@ class FieldFunctions(nn.Module):
     -> (B, w_dim) displacements M_attr(w)."""
 
     def __init__(self, w_dim: int = 128, hidden: int = 256, layers: int = 8, attributes=ATTRIBUTES,
-                 generator_sha256: str = ""):
+                 generator_sha256: str = "", step_norm: float = 0.0):
         super().__init__()
         self.w_dim = int(w_dim)
+        # > 0: every step has this length in W and the MLP only chooses its direction (a field whose
+        # length is free collapsed towards 0 under the identity and realism losses on the CPU budget)
+        self.step_norm = float(step_norm)
         self.attributes = tuple(attributes)
         self.generator_sha256 = str(generator_sha256)
         self.fields = nn.ModuleList(FieldMLP(self.w_dim, int(hidden), int(layers)) for _ in self.attributes)
@@ -73,8 +77,11 @@ class FieldFunctions(nn.Module):
             for i in attr.unique().tolist():
                 rows = attr == i
                 out[rows] = self.fields[self.index(i)](w[rows])
-            return out
-        return self.fields[self.index(attr)](w)
+        else:
+            out = self.fields[self.index(attr)](w)
+        if self.step_norm > 0:
+            out = self.step_norm * torch.nn.functional.normalize(out, dim=-1)
+        return out
 
     def prepare(self, w: torch.Tensor) -> torch.Tensor:
         """The latent form these fields edit: W itself."""

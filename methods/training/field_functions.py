@@ -89,6 +89,10 @@ def train(ctx: TrainContext) -> None:
     for m in (G, D, P, E):
         m.eval().requires_grad_(False)
     config = dict(DEFAULT_CONFIG, w_dim=G.w_dim, generator_sha256=digest)
+    if not ctx.quick:  # fixed step length: a quarter of the latents' mean distance from their mean
+        with torch.no_grad():
+            ws = G.mapping(torch.randn(2000, G.z_dim, generator=torch.Generator().manual_seed(ctx.seed + 7)))
+        config["step_norm"] = round(float((ws - ws.mean(0)).norm(dim=1).mean()) / 4, 4)
     if ctx.quick:
         config.update(hidden=16, layers=3)
     steps = ctx.steps or (3 if ctx.quick else 1500)
