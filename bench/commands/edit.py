@@ -18,7 +18,6 @@ import numpy as np
 
 from bench.errors import UserError
 
-ATTR_NAMES = ("Bangs", "Eyeglasses", "Beard", "Smiling", "Young")
 
 
 def add_parser(sub) -> None:
@@ -88,12 +87,13 @@ def run(args) -> int:
 
 def _judged(original: np.ndarray, edited: np.ndarray) -> dict:
     """The judge's degrees and the embedder's verdict (64-px networks; they resize internally)."""
+    from datasets.synthfaces import ATTRIBUTES
     from methods.nets.attribute_judge import load_judge
     from methods.nets.identity_embedder import load_embedder
 
     J, E = load_judge(), load_embedder()
     before, after = J.predict(original[None])[0], J.predict(edited[None])[0]
-    return {"judged_before": dict(zip(ATTR_NAMES, map(int, before))),
-            "judged_after": dict(zip(ATTR_NAMES, map(int, after))),
+    return {"judged_before": dict(zip(ATTRIBUTES, map(int, before))),
+            "judged_after": dict(zip(ATTRIBUTES, map(int, after))),
             "identity_cosine": round(float(E.cosine(original[None], edited[None])[0]), 4),
             "identity_verified": bool(E.same_person(original[None], edited[None]))}

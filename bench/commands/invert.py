@@ -27,27 +27,22 @@ import numpy as np
 
 from bench.errors import UserError
 
-ATTR_NAMES = ("Bangs", "Eyeglasses", "Beard", "Smiling", "Young")
 
 
 def load_image(path: Path, size: int) -> np.ndarray:
-    """An image file -> uint8 (size, size, 3): RGB, centre-cropped to a square, resized (antialiased)."""
-    from PIL import Image, UnidentifiedImageError
+    """An image file -> uint8 (size, size, 3) via the datasets' reader (`datasets.image_io.load_rgb`:
+    any mode to RGB, EXIF orientation, centre square); a file it cannot use is a UserError."""
+    from datasets.image_io import load_rgb
 
-    try:
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-            w, h = im.size
-            s = min(w, h)
-            im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
-            im = im.resize((size, size), Image.LANCZOS)
-            return np.asarray(im, np.uint8).copy()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory; pass image files") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise UserError(f"{path}: not a readable image ({type(exc).__name__}); pass PNG/JPEG/... files") from None
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory; pass image files")
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    img, reason = load_rgb(path, size)
+    if img is None:
+        raise UserError(f"{path}: {reason}; pass PNG/JPEG/... files")
+    return img
 
 
 def add_parser(sub) -> None:
@@ -104,6 +99,8 @@ def invert_report(images: np.ndarray, space: str = "w", init: str = "auto", step
     rec = to_uint8(inv.images)
     lp = lpips_distance(images, rec, net="vgg", device="cpu")
     ps = psnr(images, rec)
+    from datasets.synthfaces import ATTRIBUTES  # the judge's attribute order (imported late: CLI start-up)
+
     J, E = load_judge(), load_embedder()
     jo, jr = J.predict(images), J.predict(rec)
     cos = E.cosine(images, rec).cpu().numpy()
@@ -111,8 +108,8 @@ def invert_report(images: np.ndarray, space: str = "w", init: str = "auto", step
     rows = []
     for i in range(len(images)):
         rows.append({"lpips_vgg": round(float(lp[i]), 4), "psnr_db": round(float(ps[i]), 2),
-                     "judged_original": dict(zip(ATTR_NAMES, map(int, jo[i]))),
-                     "judged_reconstruction": dict(zip(ATTR_NAMES, map(int, jr[i]))),
+                     "judged_original": dict(zip(ATTRIBUTES, map(int, jo[i]))),
+                     "judged_reconstruction": dict(zip(ATTRIBUTES, map(int, jr[i]))),
                      "attributes_kept": int((jo[i] == jr[i]).sum()),
                      "identity_cosine": round(float(cos[i]), 4), "identity_verified": bool(same[i])})
     setup = {"space": space, "latent_reals": int(inv.latents[0].numel()), "init": init, "steps": steps, "lr": lr,

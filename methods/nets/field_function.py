@@ -105,15 +105,6 @@ def load_fields(path=None, device: str = "cpu") -> FieldFunctions:
 
 def load_fields_for(generator_path=None, fields_path=None, device: str = "cpu") -> FieldFunctions:
     """The field functions (shipped or given), refused unless trained against this generator file."""
-    from methods.nets.latent_encoder import generator_digest
-    from methods.zoo import weights_path
+    from methods.nets.latent_encoder import load_pinned
 
-    f = Path(fields_path) if fields_path else weights_path(NAME)
-    if not f.exists():
-        raise UserError(f"no field functions at {f}: train them for this generator with 'bench train field-functions'")
-    fields = load_fields(f, device)
-    want = generator_digest(generator_path)
-    if fields.generator_sha256 != want:
-        raise UserError(f"the field functions {f} were trained against generator {fields.generator_sha256[:12] or '?'}, "
-                        f"not the one in use ({want[:12]}); retrain them with 'bench train field-functions'")
-    return fields
+    return load_pinned(NAME, generator_path, fields_path, device, what="field functions")

@@ -80,21 +80,26 @@ def generator_digest(path=None) -> str:
     return file_digest(Path(path) if path else weights_path("stylegan2"))
 
 
+def load_pinned(name: str, generator_path=None, path=None, device: str = "cpu", *, what: str, hint: str = ""):
+    """Zoo component `name` (shipped or at `path`) whose config names the generator file it was trained
+    against (``generator_sha256``); refused unless that is the generator in use (shipped or given)."""
+    from methods.zoo import load_model, weights_path
+
+    f = Path(path) if path else weights_path(name)
+    if not f.exists():
+        raise UserError(f"no {what} at {f}: train them for this generator with 'bench train {name}'{hint}")
+    model = load_model(name, f, device=device)
+    want = generator_digest(generator_path)
+    if model.generator_sha256 != want:
+        raise UserError(f"the {what} {f} were trained against generator {model.generator_sha256[:12] or '?'}, "
+                        f"not the one in use ({want[:12]}); retrain with 'bench train {name}'{hint}")
+    return model
+
+
 def load_encoder_for(generator_path=None, encoder_path=None, device: str = "cpu") -> LatentEncoder:
     """The encoder (shipped or given) checked against the generator file it will start inversions for."""
-    from methods.zoo import weights_path
-
-    enc_file = Path(encoder_path) if encoder_path else weights_path(NAME)
-    if not enc_file.exists():
-        raise UserError(f"no latent encoder at {enc_file}: train one for this generator with "
-                        "'bench train stylegan2-encoder' (or invert with init=mean)")
-    enc = load_encoder(enc_file, device)
-    want = generator_digest(generator_path)
-    if enc.generator_sha256 != want:
-        raise UserError(f"the latent encoder {enc_file} was trained against generator {enc.generator_sha256[:12] or '?'}, "
-                        f"not the one in use ({want[:12]}); retrain it with 'bench train stylegan2-encoder' "
-                        "or invert with init=mean")
-    return enc
+    return load_pinned(NAME, generator_path, encoder_path, device, what="latent encoder weights",
+                       hint=" (or invert with init=mean)")
 
 
 def check_images(images) -> np.ndarray:

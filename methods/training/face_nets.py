@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import time
 
 import numpy as np
@@ -102,6 +103,12 @@ def cosine_lr(step: int, total: int, base: float, warmup: int = 100) -> float:
 def set_threads() -> None:
     """Training and evaluation here run on one CPU thread (the machine is shared)."""
     torch.set_num_threads(1)
+
+
+def threads_from_env() -> None:
+    """An explicit OMP_NUM_THREADS wins (a dedicated machine): use that many torch threads."""
+    if "OMP_NUM_THREADS" in os.environ:
+        torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
 
 
 def save_training(ctx, model, opt, step: int, steps: int) -> None:

@@ -19,7 +19,6 @@ verified; and the steps-per-degree that ``matching=False`` uses.
 """
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -27,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from methods.nets.field_function import ATTRIBUTES, DEFAULT_CONFIG, build
-from methods.training.face_nets import cosine_lr, set_threads
+from methods.training.face_nets import cosine_lr, set_threads, threads_from_env
 from methods.zoo import TrainContext
 
 WEIGHTS = {"pred": 1.0, "id": 5.0, "disc": 1.0}  # Talk2Edit's lambda_pred, lambda_id (arcface_weight), lambda_disc
@@ -83,8 +82,7 @@ def _draw(ctx, G, P, gen: torch.Generator, n: int):
 
 def train(ctx: TrainContext) -> None:
     set_threads()
-    if "OMP_NUM_THREADS" in os.environ:
-        torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
+    threads_from_env()  # an explicit thread count wins (a dedicated machine)
     G, D, P, E, digest = _models(ctx)
     for m in (G, D, P, E):
         m.eval().requires_grad_(False)

@@ -14,7 +14,6 @@ are measured with what the training never saw: LPIPS-vgg and PSNR of G(E(x)).
 """
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -22,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from methods.nets.latent_encoder import DEFAULT_CONFIG, build, generator_digest
-from methods.training.face_nets import cosine_lr, set_threads
+from methods.training.face_nets import cosine_lr, set_threads, threads_from_env
 from methods.zoo import TrainContext
 
 LAMBDA_W = 1.0
@@ -53,8 +52,7 @@ def train(ctx: TrainContext) -> None:
     from methods.nets.stylegan2 import load_generator
 
     set_threads()
-    if "OMP_NUM_THREADS" in os.environ:  # an explicit thread count wins (a dedicated machine)
-        torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
+    threads_from_env()  # an explicit thread count wins (a dedicated machine)
     gen_path = ctx.options.get("generator")
     if ctx.quick and not gen_path:
         from methods.nets.stylegan2 import Generator

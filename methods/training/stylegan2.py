@@ -25,7 +25,6 @@ At the end the EMA generator is exported (fp16) with its card; the quality figur
 from __future__ import annotations
 
 import copy
-import os
 import time
 
 import numpy as np
@@ -33,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from methods.nets.stylegan2 import EMBEDDED_CONFIG, Discriminator, Generator, normalize_config
+from methods.training.face_nets import threads_from_env
 
 TRAIN_DEFAULTS = {"recipe": "stylegan2", "world": 2, "batch": 16, "lr": 0.0025, "betas": (0.0, 0.99),
                   "r1_gamma": 1.0, "d_reg_every": 16,
@@ -136,8 +136,8 @@ def train(ctx) -> None:
     """`bench train stylegan2` (ctx: methods.zoo.TrainContext)."""
     from bench.errors import UserError
 
-    if ctx.device == "cpu" and "OMP_NUM_THREADS" in os.environ:
-        torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))
+    if ctx.device == "cpu":
+        threads_from_env()
     device = torch.device(ctx.device)
     tcfg = train_config(ctx)
     gcfg = normalize_config(QUICK_CONFIG if ctx.quick else EMBEDDED_CONFIG)
@@ -299,10 +299,8 @@ def export_discriminator(ctx, D, g_path, res: int, tcfg: dict, steps: int, data_
     quality = {"generator_sha256": digest, "recipe": tcfg["recipe"], "world": tcfg["world"]}
     if last:
         quality["final_d_loss"] = round(last["d"], 4)
-    command = f"bench train stylegan2 --seed {ctx.seed}" + (f" --steps {ctx.steps}" if ctx.steps else "") + \
-        "".join(f" --set {k}={v}" for k, v in sorted(ctx.options.items()))
     card = base_card("stylegan2-discriminator", config, ctx.seed, steps, ctx.wall_s(), ctx.device, data_desc,
-                     quality, command)
+                     quality, ctx.command())
     d_path = g_path.with_name("stylegan2-discriminator.pt")
     save_checkpoint(d_path, "stylegan2-discriminator", config, D.state_dict(), card, fp16=True)
     ctx.log(event="exported", path=str(d_path), generator_sha256=digest[:12])

@@ -435,11 +435,14 @@ class TrainContext:
             print(f"[{self.name}] ignoring unreadable resume state {self.state_path}: {exc}", flush=True)
             return None
 
+    def command(self, name: str | None = None) -> str:
+        """The `bench train` command line that reproduces this run (``name``: the component trained)."""
+        return (f"bench train {name or self.name} --seed {self.seed}" + (f" --steps {self.steps}" if self.steps else "")
+                + "".join(f" --set {k}={v}" for k, v in sorted(self.options.items())))
+
     def export(self, config: dict, state: dict, quality: dict, steps: int, data: str, fp16: bool = True) -> Path:
         path = self.export_path
         card = base_card(self.name, config, self.seed, steps, self.wall_s(), self.device, data,
-                         quality, f"bench train {self.name} --seed {self.seed}"
-                         + (f" --steps {self.steps}" if self.steps else "")
-                         + "".join(f" --set {k}={v}" for k, v in sorted(self.options.items())))
+                         quality, self.command())
         save_checkpoint(path, self.name, config, state, card, fp16=fp16)
         return path
