@@ -5,3 +5,4 @@ import methods.schemes.deepsc  # noqa: F401
 import methods.schemes.compose  # noqa: F401
 import methods.editing.identity  # noqa: F401
 import methods.editing.talk2edit  # noqa: F401
+import methods.schemes.editable_deepsc  # noqa: F401

@@ -24,7 +24,7 @@ from bench.errors import UserError
 NAME = "field-functions"
 ATTRIBUTES = ("Bangs", "Eyeglasses", "Beard", "Smiling", "Young")
 DEFAULT_CONFIG = {"w_dim": 128, "hidden": 256, "layers": 8, "attributes": list(ATTRIBUTES), "generator_sha256": "",
-                  "step_norm": 0.0}
+                  "step_norm": 0.0, "step_norms": [], "base_directions": False}
 
 
 class FieldMLP(nn.Sequential):
@@ -51,15 +51,26 @@ class FieldFunctions(nn.Module):
     -> (B, w_dim) displacements M_attr(w)."""
 
     def __init__(self, w_dim: int = 128, hidden: int = 256, layers: int = 8, attributes=ATTRIBUTES,
-                 generator_sha256: str = "", step_norm: float = 0.0):
+                 generator_sha256: str = "", step_norm: float = 0.0, step_norms=(), base_directions: bool = False):
         super().__init__()
         self.w_dim = int(w_dim)
         # > 0: every step has this length in W and the MLP only chooses its direction (a field whose
         # length is free collapsed towards 0 under the identity and realism losses on the CPU budget)
         self.step_norm = float(step_norm)
         self.attributes = tuple(attributes)
+        # per-attribute step lengths (calibrated by the trainer so that one step along the attribute's
+        # linear direction moves P by about one degree); empty: step_norm for every attribute
+        self.step_norms = [float(v) for v in step_norms]
+        if self.step_norms and len(self.step_norms) != len(self.attributes):
+            raise ValueError(f"step_norms has {len(self.step_norms)} entries for {len(self.attributes)} attributes")
         self.generator_sha256 = str(generator_sha256)
         self.fields = nn.ModuleList(FieldMLP(self.w_dim, int(hidden), int(layers)) for _ in self.attributes)
+        # a learned per-attribute direction the MLP's output is added to (initialised by the trainer from
+        # the least-squares direction of P's degrees over W, the InterFaceGAN direction): the MLP only
+        # has to learn the latent-dependent correction
+        self.base_directions = bool(base_directions)
+        if self.base_directions:
+            self.base = nn.Parameter(torch.zeros(len(self.attributes), self.w_dim))
 
     def index(self, attribute) -> int:
         if isinstance(attribute, str):
@@ -76,11 +87,17 @@ class FieldFunctions(nn.Module):
             out = torch.zeros_like(w)
             for i in attr.unique().tolist():
                 rows = attr == i
-                out[rows] = self.fields[self.index(i)](w[rows])
-        else:
-            out = self.fields[self.index(attr)](w)
-        if self.step_norm > 0:
-            out = self.step_norm * torch.nn.functional.normalize(out, dim=-1)
+                out[rows] = self._one(w[rows], self.index(i))
+            return out
+        return self._one(w, self.index(attr))
+
+    def _one(self, w: torch.Tensor, i: int) -> torch.Tensor:
+        out = self.fields[i](w)
+        if self.base_directions:
+            out = out + self.base[i]
+        norm = self.step_norms[i] if self.step_norms else self.step_norm
+        if norm > 0:
+            out = norm * torch.nn.functional.normalize(out, dim=-1)
         return out
 
     def prepare(self, w: torch.Tensor) -> torch.Tensor:

@@ -194,3 +194,57 @@ class EditThenSend(_Composed):
         parts = self.codec.receive_batch([(_out_of(CODEC, rx), side[CODEC], snr) for rx, side, snr in receptions])
         return [Decoded(image=p.image, decode_failures=p.decode_failures, stage_times=_times(CODEC, p.stage_times),
                         info={f"codec.{k}": v for k, v in p.info.items()}) for p in parts]
+
+
+# ----------------------------------------------------------------------------- the papers' names
+
+SEMANTIC_EDITOR = "talk2edit:steps=110,lr_generator=0,loss=lpips-alex"
+"""The conference baselines' receiver editor: the semantic editing module without Talk2Edit's generator
+fine-tuning (the paper's eq. 8-9 inversion budget, r_inv = 110, LPIPS-alex + MSE)."""
+
+PAPER_SCHEMES = {
+    # name: (composition, codec, editor, text, summary)
+    "deepsc+talk2edit": ("m1", "deepsc", "talk2edit", "error-free",
+                         "journal M1: DeepSC sends the image, Talk2Edit edits at the receiver (text error-free)"),
+    "jpeg-ldpc+talk2edit": ("m1", "jpeg-ldpc", "talk2edit", "error-free",
+                            "journal M1: JPEG (0.7 bpp @128 px, 0.2 @1024, auto @64) + LDPC 1/2 + 4-QAM, then "
+                            "Talk2Edit at the receiver (text error-free)"),
+    "talk2edit+deepsc": ("m2", "deepsc", "talk2edit", None,
+                         "journal M2: Talk2Edit edits at the transmitter, DeepSC sends the edited image"),
+    "talk2edit+jpeg-ldpc": ("m2", "jpeg-ldpc", "talk2edit", None,
+                            "journal M2: Talk2Edit edits, then JPEG + LDPC 1/2 + 4-QAM sends the edited image"),
+    "deepjscc": ("m1", "deepsc", SEMANTIC_EDITOR, "error-free",
+                 "conference baseline 'DeepJSCC, text error-free': the image by deep JSCC, the receiver edits with "
+                 "the semantic editing module"),
+    "jpeg-ldpc+edit": ("m1", "jpeg-ldpc", SEMANTIC_EDITOR, "error-free",
+                       "conference baseline 'JPEG+LDPC, text error-free': the receiver edits with the semantic "
+                       "editing module"),
+    "deepjscc-huffman-rs": ("m1", "deepsc", SEMANTIC_EDITOR, "huffman-rs",
+                            "conference baseline: deep JSCC image + the instruction by Huffman + Reed-Solomon + "
+                            "4-QAM over the same channel (its channel uses count in the CBR)"),
+    "jpeg-ldpc-huffman-rs": ("m1", "jpeg-ldpc", SEMANTIC_EDITOR, "huffman-rs",
+                             "conference baseline: JPEG + LDPC image + the instruction by Huffman + Reed-Solomon + "
+                             "4-QAM over the same channel"),
+}
+
+
+def _paper_scheme(name: str, kind: str, codec: str, editor: str, text: str | None):
+    def factory(codec: str = codec, editor: str = editor, **options) -> Method:
+        if kind == "m2":
+            if options:
+                raise UserError(f"{name} takes codec=[SPEC] and editor=[SPEC] only, got {', '.join(options)}")
+            obj = EditThenSend(editor=editor, codec=codec)
+        else:
+            obj = SendThenEdit(codec=codec, editor=editor, **{"text": text, **options})
+        obj.spec = name if (codec, editor, options) == (PAPER_SCHEMES[name][1], PAPER_SCHEMES[name][2], {}) \
+            else f"{name}:" + ",".join([f"codec={nested(obj.codec.spec)}", f"editor={nested(obj.editor.spec)}"]
+                                       + [f"{k}={v}" for k, v in sorted(options.items())])
+        obj.expands_to = (f"m2:editor={nested(editor)},codec={nested(codec)}" if kind == "m2" else
+                          f"m1:codec={nested(codec)},editor={nested(editor)},text={text}")
+        return obj
+    factory.__name__ = name.replace("+", "_").replace("-", "_")
+    return factory
+
+
+for _name, (_kind, _codec, _editor, _text, _summary) in PAPER_SCHEMES.items():
+    METHODS.register(_name, _summary)(_paper_scheme(_name, _kind, _codec, _editor, _text))

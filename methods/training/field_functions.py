@@ -87,16 +87,27 @@ def train(ctx: TrainContext) -> None:
     for m in (G, D, P, E):
         m.eval().requires_grad_(False)
     config = dict(DEFAULT_CONFIG, w_dim=G.w_dim, generator_sha256=digest)
-    if not ctx.quick:  # fixed step length: a quarter of the latents' mean distance from their mean
-        with torch.no_grad():
-            ws = G.mapping(torch.randn(2000, G.z_dim, generator=torch.Generator().manual_seed(ctx.seed + 7)))
-        config["step_norm"] = round(float((ws - ws.mean(0)).norm(dim=1).mean()) / 4, 4)
+    calibrate = str(ctx.options.get("calibrate", "true")).lower() not in ("0", "false", "no")
+    n_cal = 60 if ctx.quick else 3000
+    with torch.no_grad():
+        ws = G.mapping(torch.randn(n_cal, G.z_dim, generator=torch.Generator().manual_seed(ctx.seed + 7)))
+    spread = float((ws - ws.mean(0)).norm(dim=1).mean())
+    # fixed step length: a quarter of the latents' mean distance from their mean
+    config["step_norm"] = round(spread / 4, 4)
+    dirs = None
+    if calibrate:  # per-attribute base direction and step length from P's linear response (see calibrate())
+        dirs, norms, response = calibrate_steps(G, P, ws, spread)
+        config.update(base_directions=True, step_norms=[round(v, 4) for v in norms])
+        ctx.log(event="calibrate", spread=round(spread, 4), step_norms=config["step_norms"], response=response)
     if ctx.quick:
         config.update(hidden=16, layers=3)
     steps = ctx.steps or (3 if ctx.quick else 1500)
     batch = 10 if ctx.quick else BATCH
     torch.manual_seed(ctx.seed)
     M = build(config)
+    if dirs is not None:
+        with torch.no_grad():
+            M.base.copy_(dirs)
     opt = torch.optim.Adam(M.parameters(), lr=LR)
     gen = torch.Generator().manual_seed(ctx.seed + 11)
     ctx.log(event="start", steps=steps, batch=batch, generator_sha256=digest, weights=WEIGHTS,
@@ -136,6 +147,41 @@ def train(ctx: TrainContext) -> None:
                       "latents w = mapping(z) of the generator named by generator_sha256 (fresh z every step); "
                       "labels from the attribute predictor P on G(w)")
     ctx.log(event="export", path=str(path))
+
+
+@torch.no_grad()
+def calibrate_steps(G, P, ws: torch.Tensor, spread: float, scales=(0.0625, 0.125, 0.25, 0.5, 1.0, 1.5)):
+    """Per attribute: the unit least-squares direction of P's degrees over W (InterFaceGAN's linear
+    direction, fitted on the latents ``ws``) and the step length along it that moves P's reading by one
+    degree on average (interpolated over ``scales`` x the latents' spread; capped at the largest).
+    Returns (directions (A, w_dim), lengths, {attribute: [mean change per scale]})."""
+    degs = []
+    for i in range(0, len(ws), 200):
+        degs.append(P(G.synthesis(ws[i:i + 200], noise="const")).argmax(-1).float())
+    deg = torch.cat(degs)
+    X = torch.cat([ws - ws.mean(0), torch.ones(len(ws), 1)], 1)
+    sol = torch.linalg.lstsq(X, deg - deg.mean(0)).solution[:-1]  # (w_dim, A)
+    dirs = torch.nn.functional.normalize(sol.T, dim=-1)
+    norms, response = [], {}
+    probe = ws[:200]
+    for a, name in enumerate(ATTRIBUTES):
+        rows = deg[:200, a] <= 4  # latents that can still go up
+        w0 = probe[rows]
+        d0 = deg[:200][rows, a]
+        moves = []
+        for s in scales:
+            d1 = P(G.synthesis(w0 + s * spread * dirs[a], noise="const")).argmax(-1)[:, a].float()
+            moves.append(float((d1 - d0).mean()))
+        response[name] = [round(m, 3) for m in moves]
+        length = scales[-1]
+        prev_s, prev_m = 0.0, 0.0
+        for s, m in zip(scales, moves):
+            if m >= 1.0:
+                length = prev_s + (s - prev_s) * (1.0 - prev_m) / max(m - prev_m, 1e-6)
+                break
+            prev_s, prev_m = s, m
+        norms.append(length * spread)
+    return dirs, norms, response
 
 
 @torch.no_grad()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-from methods.nets import (attribute_judge, attribute_predictor, deepsc, field_function, identity_embedder,
-                          instruction_encoder, latent_encoder)
+from methods.nets import (attribute_judge, attribute_predictor, channel_adapter, deepsc, field_function,
+                          identity_embedder, instruction_encoder, latent_encoder)
 from methods.nets.stylegan2 import EMBEDDED_CONFIG, Generator, build_discriminator, normalize_config
 from methods.zoo import Component, register_component
 
@@ -90,4 +90,11 @@ register_component(Component(
     summary="field functions M (eq. 11): one 8-layer MLP per attribute moving W by one degree per step; "
             "tied to one generator's SHA-256",
     build=field_function.build, train=LazyTrainer("field_functions"),
-    default_config=dict(field_function.DEFAULT_CONFIG), fp16=True, train_options=("generator",)))
+    default_config=dict(field_function.DEFAULT_CONFIG), fp16=True, train_options=("generator", "calibrate")))
+
+register_component(Component(
+    name=channel_adapter.NAME,
+    summary="Editable-DeepSC's SNR-aware adapters A_CE / A_CD (eq. 16-18): one shape-preserving FC pair per SNR, "
+            "fine-tuned on n_ft=10 finetune faces with everything else frozen; tied to one generator's SHA-256",
+    build=channel_adapter.build, train=LazyTrainer("channel_adapters"),
+    default_config=dict(channel_adapter.DEFAULT_CONFIG), fp16=False, train_options=("generator", "snrs", "n_ft")))
