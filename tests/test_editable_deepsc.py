@@ -229,3 +229,32 @@ def test_sweep_on_the_shipped_networks(tmp_path, registries):
     for pair in by_image.values():  # one transmitter run per image, shared by both SNRs
         assert pair[0].times["tx.inversion"] == pair[1].times["tx.inversion"]
         assert pair[0].info["tx.trials"] == pair[1].info["tx.trials"]
+
+
+def test_norm_sent_costs_one_channel_use_and_returns_the_latent_exactly(registries):
+    m = method("editable-deepsc:variant=conference,r_inv=3,init=mean,max_trials=4,norm=sent")
+    assert m.spec.endswith("norm=sent")
+    p = m.prepare(Request("a", image(), "hello there"))
+    x = m.transmit(p, 6)["latent"]
+    assert x.shape == (5,) and np.mean(np.abs(x) ** 2) <= 1.0 + 1e-9
+    reals = torch.from_numpy(np.stack([x.real, x.imag], -1).reshape(1, -1)).float()
+    back = m.link.decode(reals, send_norm=True)
+    assert torch.allclose(back, p.state.reshape(1, -1), atol=1e-4)  # the norm came along
+    d = m.receive({"latent": Received(y=x, noise_var=0.0)}, p.side_info, 6)
+    assert d.image.shape == (32, 32, 3)
+    A = ChannelAdapters(w_dim=8, hidden=4, snrs=[0])
+    with pytest.raises(UserError, match="fine-tuned with norm=implicit"):
+        method("editable-deepsc:r_inv=3,init=mean,norm=sent", adapters=A)
+    with pytest.raises(UserError, match="norm must be implicit"):
+        METHODS.create("editable-deepsc:norm=maybe")
+
+
+def test_w_plus_sends_one_latent_per_layer(registries):
+    m = method("editable-deepsc:variant=conference,r_inv=2,init=mean,max_trials=2,space=w+")
+    p = m.prepare(Request("a", image(), "make her smile"))
+    num = m.G.num_ws
+    assert p.state.shape == (1, num, 8)
+    x = m.transmit(p, 6)["latent"]
+    assert x.shape == (num * 4,) and np.mean(np.abs(x) ** 2) == pytest.approx(1.0)
+    d = m.receive({"latent": Received(y=x, noise_var=0.0)}, p.side_info, 6)
+    assert d.image.shape == (32, 32, 3)

@@ -10,6 +10,11 @@ uses. Both ends know the generator, so both know W's per-dimension mean and spre
   (the per-vector power normalisation removes the norm, which for standardised latents is nearly
   constant; the decoder adapter learns what is left) -> ``A_CD(r)`` (eq. 17) -> ``w = mean + std * s``.
 
+``norm=sent`` (an option of the method, not the paper's) adds one complex symbol that carries the
+standardised latent's norm relative to the typical one (``1 + a`` with ``a`` in [-1, 1] sent as
+``(a + ja) / sqrt 2``, so the block's mean power stays <= 1): ``w_dim / 2 + 1`` channel uses, and a
+noiseless channel then returns the latent exactly.
+
 The adapters (zoo component ``channel-adapters``, trainer ``methods.training.channel_adapters``)
 are small residual fully connected blocks that keep the shape (``x + W2 leaky(W1 x)``, ``W2``
 zero-initialised: an untrained adapter is the identity, which is exactly ``adapters=false``).
@@ -25,7 +30,9 @@ import torch.nn as nn
 from bench.errors import UserError
 
 NAME = "channel-adapters"
-DEFAULT_CONFIG = {"w_dim": 128, "hidden": 128, "snrs": [-6.0, 0.0, 6.0, 12.0, 18.0], "generator_sha256": ""}
+DEFAULT_CONFIG = {"w_dim": 128, "hidden": 128, "snrs": [-6.0, 0.0, 6.0, 12.0, 18.0], "generator_sha256": "",
+                  "norm": "implicit"}
+NORMS = ("implicit", "sent")
 STATS_SEED = 20240101
 STATS_N = 10000
 
@@ -66,8 +73,12 @@ def snr_key(snr: float) -> str:
 class ChannelAdapters(nn.Module):
     """A_CE / A_CD pairs, one per trained SNR (``snrs``)."""
 
-    def __init__(self, w_dim: int = 128, hidden: int = 128, snrs=(-6, 0, 6, 12, 18), generator_sha256: str = ""):
+    def __init__(self, w_dim: int = 128, hidden: int = 128, snrs=(-6, 0, 6, 12, 18), generator_sha256: str = "",
+                 norm: str = "implicit"):
         super().__init__()
+        if norm not in NORMS:
+            raise ValueError(f"channel adapters norm must be one of {NORMS}, got {norm!r}")
+        self.norm = norm
         self.w_dim, self.hidden = int(w_dim), int(hidden)
         self.snrs = [float(s) for s in snrs]
         if not self.snrs or len(set(self.snrs)) != len(self.snrs):
@@ -102,17 +113,26 @@ class LatentLink(nn.Module):
     def for_generator(cls, G) -> "LatentLink":
         return cls(*latent_stats(G))
 
-    def encode(self, w: torch.Tensor, ce: nn.Module | None = None) -> torch.Tensor:
-        """(B, n) latents -> (B, n) paired reals with mean |x|^2 = 1 per complex symbol."""
+    def encode(self, w: torch.Tensor, ce: nn.Module | None = None, send_norm: bool = False) -> torch.Tensor:
+        """(B, n) latents -> (B, n) paired reals with mean |x|^2 = 1 per complex symbol (n + 2 with
+        ``send_norm``: the norm symbol last, mean power of the whole block <= 1)."""
         from channels.analog.torch_view import power_normalize_reals
 
         s = (w - self.mean) / self.std
         if ce is not None:
             s = ce(s)
-        return power_normalize_reals(s)
+        x = power_normalize_reals(s)
+        if not send_norm:
+            return x
+        k = (s.shape[-1] + 1) // 2
+        a = (s.norm(dim=-1, keepdim=True) / (self.c * k ** 0.5) - 1.0).clamp(-1.0, 1.0) / 2 ** 0.5
+        return torch.cat([x, a, a], dim=-1)
 
-    def decode(self, y: torch.Tensor, cd: nn.Module | None = None) -> torch.Tensor:
-        """(B, n) received paired reals -> (B, n) latents."""
+    def decode(self, y: torch.Tensor, cd: nn.Module | None = None, send_norm: bool = False) -> torch.Tensor:
+        """(B, n) received paired reals (n + 2 with ``send_norm``) -> (B, n) latents."""
+        if send_norm:
+            a = (y[..., -2:-1] + y[..., -1:]) / 2 ** 0.5
+            y = y[..., :-2] * (1.0 + a.clamp(-1.0, 1.0)).clamp_min(0.05)
         r = y * self.c
         if cd is not None:
             r = cd(r)

@@ -49,7 +49,7 @@ class EditableDeepSC(Method):
     def __init__(self, variant: str = "journal", r_inv: int = 110, lambda_inv: float = 1.0, lr_inv: float = 0.1,
                  init: str = "encoder", space: str = "w", adapters: bool | None = None, matching: bool = True,
                  max_trials: int = 100, steps_per_degree: int = 1, fields: str | None = None,
-                 adapters_path: str | None = None):
+                 adapters_path: str | None = None, norm: str = "implicit"):
         if variant not in VARIANTS:
             raise UserError(f"editable-deepsc variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
         self.variant = variant
@@ -68,11 +68,18 @@ class EditableDeepSC(Method):
         self.matching = bool_option(matching, "editable-deepsc matching")
         self.max_trials = int_option(max_trials, "editable-deepsc max_trials", 0, 10_000)
         self.steps_per_degree = int_option(steps_per_degree, "editable-deepsc steps_per_degree", 1, 1000)
+        from methods.nets.channel_adapter import NORMS
+
+        if norm not in NORMS:
+            raise UserError(f"editable-deepsc norm must be implicit (the paper: eq. 4 removes the latent's norm) or "
+                            f"sent (one more channel use carries it), got {norm!r}")
+        self.norm = norm
         self.fields_path = None if fields in (None, "") else str(fields)
         self.adapters_path = None if adapters_path in (None, "") else str(adapters_path)
         parts = [f"variant={variant}"]
         defaults = {"r_inv": 110, "lambda_inv": 1.0, "lr_inv": 0.1, "init": "encoder", "space": "w",
-                    "adapters": default_adapters, "matching": True, "max_trials": 100, "steps_per_degree": 1}
+                    "adapters": default_adapters, "matching": True, "max_trials": 100, "steps_per_degree": 1,
+                    "norm": "implicit"}
         for k, default in defaults.items():
             v = getattr(self, k)
             if v != default:
@@ -129,6 +136,10 @@ class EditableDeepSC(Method):
                             "('bench train stylegan2-encoder'); or use init=mean|random")
         self.G, self.P, self.fields, self.parse, self.encoder = G, P, fields, parse, encoder
         self.ad = adapters if self.adapters else None
+        if self.ad is not None and getattr(self.ad, "norm", "implicit") != self.norm:
+            raise UserError(f"the channel adapters were fine-tuned with norm={self.ad.norm}, not norm={self.norm}; "
+                            f"use norm={self.ad.norm} or train adapters with 'bench train channel-adapters "
+                            f"--set norm={self.norm}'")
         self.link = LatentLink.for_generator(G)
         return self
 
@@ -231,11 +242,17 @@ class EditableDeepSC(Method):
         with torch.no_grad():
             w = prepared.state
             ce = self.ad.pair(snr_db)[0] if self.ad is not None else None
-            z = self.link.encode(w.reshape(-1, w.shape[-1]), ce).reshape(1, -1)
+            if self.space == "w":
+                z = self.link.encode(w.reshape(1, -1), ce, send_norm=self.norm == "sent")
+            else:
+                z = self._encode_plus(w, ce)
         # exact float64 unit power (the float32 network output is normalised again in float64)
         from channels.analog import power_normalize
 
-        return {STREAM: power_normalize(reals_to_complex(z[0].double().numpy()))}
+        x = reals_to_complex(z[0].double().numpy())
+        if self.norm == "sent":  # the data symbols at unit power, the norm symbol (|x| <= 1) as sent
+            return {STREAM: np.concatenate([power_normalize(x[:-1]), x[-1:]])}
+        return {STREAM: power_normalize(x)}
 
     # ------------------------------------------------------------------ receiver
     def receive(self, received: dict[str, Received], side_info: dict[str, Any], snr_db: float) -> Decoded:
@@ -250,7 +267,7 @@ class EditableDeepSC(Method):
 
         t0 = time.perf_counter()
         num = self.G.num_ws if self.space == "w+" else 1
-        n_reals = num * self.G.w_dim
+        n_reals = num * self.G.w_dim + (2 if self.norm == "sent" else 0)
         lat, notes = [], []
         for rx, _side, snr in receptions:
             if STREAM not in rx:
@@ -258,10 +275,11 @@ class EditableDeepSC(Method):
             reals = complex_to_reals(np.asarray(rx[STREAM].y))
             if reals.size != n_reals:
                 raise ValueError(f"editable-deepsc received {reals.size // 2} symbols, expected {n_reals // 2}")
-            y = torch.from_numpy(reals.astype(np.float32)).view(num, -1)
+            y = torch.from_numpy(reals.astype(np.float32)).view(1, -1)
             cd = self.ad.pair(snr)[1] if self.ad is not None else None
             with torch.no_grad():
-                lat.append(self.link.decode(y, cd).reshape((num, -1) if self.space == "w+" else (-1,)))
+                lat.append(self.link.decode(y, cd, send_norm=self.norm == "sent")[0] if self.space == "w"
+                           else self._decode_plus(y, cd))
             notes.append({} if self.ad is None else {"adapter_snr": self.ad.nearest(snr),
                                                      "adapter_nearest": self.ad.nearest(snr) != float(snr)})
         t_ch = (time.perf_counter() - t0) / len(receptions)
@@ -277,6 +295,33 @@ class EditableDeepSC(Method):
                 note = {**note, "resized": True}
             out.append(Decoded(image=img, stage_times={"channel_decoding": t_ch, "decoding": t_dec}, info=note))
         return out
+
+
+    # W+: one standardised block of num_ws * w_dim reals (the adapters act on each layer's w)
+    def _encode_plus(self, w, ce):
+        import torch
+
+        from channels.analog.torch_view import power_normalize_reals
+
+        s = (w.reshape(-1, self.G.w_dim) - self.link.mean) / self.link.std
+        if ce is not None:
+            s = ce(s)
+        s = s.reshape(1, -1)
+        x = power_normalize_reals(s)
+        if self.norm == "sent":
+            k = s.shape[-1] // 2
+            a = (s.norm(dim=-1, keepdim=True) / (self.link.c * k ** 0.5) - 1.0).clamp(-1, 1) / 2 ** 0.5
+            x = torch.cat([x, a, a], -1)
+        return x
+
+    def _decode_plus(self, y, cd):
+        if self.norm == "sent":
+            a = (y[..., -2:-1] + y[..., -1:]) / 2 ** 0.5
+            y = y[..., :-2] * (1.0 + a.clamp(-1.0, 1.0)).clamp_min(0.05)
+        r = (y * self.link.c).reshape(-1, self.G.w_dim)
+        if cd is not None:
+            r = cd(r)
+        return self.link.mean + self.link.std * r
 
 
 class _LiftedFields:

@@ -86,7 +86,11 @@ def train(ctx: TrainContext) -> None:
     x_all = to_tensor_images(faces)
     x_ft, x_ev = x_all[:n_ft], x_all[n_ft:]
     link = LatentLink.for_generator(G)
-    config = dict(DEFAULT_CONFIG, w_dim=G.w_dim, snrs=snrs, generator_sha256=digest)
+    norm = str(ctx.options.get("norm", "implicit"))
+    if norm not in ("implicit", "sent"):
+        raise UserError(f"channel-adapters norm must be implicit or sent (as the method's norm=), got {norm!r}")
+    send = norm == "sent"
+    config = dict(DEFAULT_CONFIG, w_dim=G.w_dim, snrs=snrs, generator_sha256=digest, norm=norm)
     if ctx.quick:
         config["hidden"] = 8
     torch.manual_seed(ctx.seed)
@@ -105,7 +109,7 @@ def train(ctx: TrainContext) -> None:
                      "steps_per_snr": steps, "per_snr": {}}
 
     def received(w, snr, ce, cd, gen):
-        return G.synthesis(link.decode(awgn(link.encode(w, ce), snr, generator=gen), cd), noise="const")
+        return G.synthesis(link.decode(awgn(link.encode(w, ce, send), snr, generator=gen), cd, send), noise="const")
 
     for si, snr in enumerate(snrs):
         k = snr_key(snr)

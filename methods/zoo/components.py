@@ -97,4 +97,4 @@ register_component(Component(
     summary="Editable-DeepSC's SNR-aware adapters A_CE / A_CD (eq. 16-18): one shape-preserving FC pair per SNR, "
             "fine-tuned on n_ft=10 finetune faces with everything else frozen; tied to one generator's SHA-256",
     build=channel_adapter.build, train=LazyTrainer("channel_adapters"),
-    default_config=dict(channel_adapter.DEFAULT_CONFIG), fp16=False, train_options=("generator", "snrs", "n_ft")))
+    default_config=dict(channel_adapter.DEFAULT_CONFIG), fp16=False, train_options=("generator", "snrs", "n_ft", "norm")))
