@@ -193,6 +193,33 @@ def cmd_zoo_ship(args) -> int:
     return 0
 
 
+def _print_parameter_accounting() -> None:
+    """Every registered method that can count its networks' parameters (journal Table VI)."""
+    from bench.registry import METHODS, load_builtin
+
+    load_builtin()
+    lines = []
+    for entry in METHODS.entries():
+        try:
+            m = METHODS.create(entry.name)
+        except UserError:
+            continue
+        if not hasattr(m, "parameter_counts"):
+            continue
+        try:
+            c = m.parameter_counts()
+        except UserError as exc:
+            lines.append(f"{entry.name:<22} unavailable: {exc}")
+            continue
+        parts = ", ".join(f"{k} {v:,}" for k, v in {**c["frozen"], **c["tuned"]}.items())
+        lines.append(f"{entry.name:<22} frozen {c['frozen_total']:,} + tuned {c['tuned_total']:,} = "
+                     f"{c['total']:,} parameters; tuned ratio {100 * c['tuned_ratio']:.2f} % (paper: 2.65 %)")
+        lines.append(f"{' ' * 22} {parts}")
+    if lines:
+        print("\nparameter accounting (journal Table VI; tuned = what SNR-aware fine-tuning changes):")
+        print("\n".join(lines))
+
+
 def cmd_zoo(args) -> int:
     from methods.zoo import COMPONENTS, component_status, load_components, remake_hint
     from methods.zoo.bench import benchmark_summary, file_on_cards, results_by_component, run_benchmarks
@@ -233,6 +260,7 @@ def cmd_zoo(args) -> int:
             print(f"{pad} {q}")
         if card.get("benchmarks"):
             print(f"{pad} bench ({card['benchmarks']['machine'].get('cpu')}, 1 thread): {benchmark_summary(card)}")
+    _print_parameter_accounting()
     if broken:  # a non-zero exit lets CI gate on a sound zoo
         print(f"bench: {len(broken)} shipped component(s) not usable: {', '.join(broken)} (see status above)",
               file=sys.stderr)
@@ -306,12 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dest", default=None, help="where to write the report (default OUT/report)")
     s.set_defaults(fn=cmd_report)
 
-    from bench.commands import data, edit, invert, parse  # parse TEXT..., data export SPEC, invert, edit
+    from bench.commands import continuous, data, edit, invert, parse  # parse, data export, invert, edit, continuous
 
     parse.add_parser(sub)
     data.add_parser(sub)
     invert.add_parser(sub)
     edit.add_parser(sub)
+    continuous.add_parser(sub)
     return p
 
 

@@ -359,3 +359,13 @@ def test_fixed_step_norm_fields_choose_only_the_direction():
     free = FieldFunctions(w_dim=16, hidden=8, layers=3)
     free.load_state_dict(M.state_dict())
     torch.testing.assert_close(d, 0.75 * torch.nn.functional.normalize(free(w, torch.tensor([0, 1, 2, 3, 4])), dim=1))
+
+
+def test_bench_continuous_refuses_bad_arguments_in_one_line(capsys):
+    from bench.cli import main
+
+    for argv, words in [(["--attribute", "Hat"], "--attribute must be one of"),
+                        (["--offsets", "1,x"], "comma-separated integers"),
+                        (["--offsets", "9"], "offsets in -5..5"), (["--n", "0"], "--n must be")]:
+        assert main(["continuous", "--out", "/nonexistent/never-written", *argv]) == 2
+        assert words in capsys.readouterr().err

@@ -148,7 +148,10 @@ class EditableDeepSC(Method):
 
     def parameter_counts(self) -> dict[str, Any]:
         """Table VI: parameters of every network the system runs, frozen vs tuned (the adapters of one
-        SNR, the ones fine-tuned per channel condition)."""
+        SNR, the ones fine-tuned per channel condition). Loads the shipped networks if not set up."""
+        if self.G is None:
+            self.setup(64)
+
         def n(m):
             return int(sum(p.numel() for p in m.parameters())) if hasattr(m, "parameters") else 0
 
