@@ -2,3 +2,4 @@
 import datasets.folder  # noqa: F401
 import datasets.real  # noqa: F401
 import datasets.synthfaces  # noqa: F401
+import datasets.stress  # noqa: F401

@@ -6,7 +6,7 @@ from pathlib import Path
 from bench.runner import slug
 from reports.aggregate import group_rows, load_rows, load_set_metrics, metric_names
 from reports.curves import reference_note, set_stats, write_curve, write_stats_curve
-from reports.tables import cbr_table, timing_table
+from reports.tables import cbr_table, outcome_table, timing_table
 
 
 def build_report(db: Path, dest: Path) -> list[Path]:
@@ -27,4 +27,6 @@ def build_report(db: Path, dest: Path) -> list[Path]:
             written += write_stats_curve(set_stats(set_records, group, name), group, name, gdir / f"snr_{name}", note)
     written += cbr_table(rows, dest / "cbr")
     written += timing_table(rows, dest / "timing")
+    if any(r.task == "edit" for r in rows):
+        written += outcome_table(rows, dest / "outcomes")
     return written

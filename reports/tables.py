@@ -62,3 +62,39 @@ def timing_table(rows, stem: Path) -> list[Path]:
             out.append({"method": method, "stage": stage, "mean_ms": f"{np.mean(ms):.3f}",
                         "median_ms": f"{np.median(ms):.3f}", "calls": len(ms)})
     return _write(out, stem, "Per-stage wall time (tx.* once per image, the rest per SNR)")
+
+
+def outcome_of(row) -> str | None:
+    """The edit outcome a row records, wherever the scheme put it (transmitter, receiver, editor)."""
+    info = row.info or {}
+    for key in ("outcome", "tx.outcome", "editor.outcome", "tx.editor.outcome"):
+        if key in info:
+            return str(info[key])
+    return None
+
+
+def outcome_table(rows, stem: Path) -> list[Path]:
+    """Per method and dataset: how many rows ended in each edit outcome (edited, not-understood,
+    at-limit, gave-up, no-edit) and how many had an undecodable bitstream. Nothing a sweep met is
+    hidden: a request a method could not apply is a counted outcome, not a missing row."""
+    from methods.editing.base import Outcome
+
+    acc: dict = defaultdict(lambda: defaultdict(int))
+    for r in rows:
+        o = outcome_of(r)
+        if o is None and r.task != "edit":
+            continue
+        k = (r.method, r.dataset)
+        acc[k][o or "unrecorded"] += 1
+        acc[k]["rows"] += 1
+        acc[k]["decode failures"] += int(r.decode_failures > 0)
+    cols = list(Outcome.ALL) + ["unrecorded"]
+    out = []
+    for (method, dataset), counts in sorted(acc.items()):
+        row = {"method": method, "dataset": dataset, "rows": counts["rows"]}
+        row.update({c: counts.get(c, 0) for c in cols if c != "unrecorded" or counts.get(c)})
+        row["decode failures"] = counts["decode failures"]
+        out.append(row)
+    cols_all = ["method", "dataset", "rows"] + cols + ["decode failures"]
+    out = [{c: r.get(c, 0) for c in cols_all} for r in out]
+    return _write(out, stem, "Edit outcomes per method (rows; transmitter outcomes repeat once per SNR)")

@@ -258,3 +258,35 @@ def test_w_plus_sends_one_latent_per_layer(registries):
     assert x.shape == (num * 4,) and np.mean(np.abs(x) ** 2) == pytest.approx(1.0)
     d = m.receive({"latent": Received(y=x, noise_var=0.0)}, p.side_info, 6)
     assert d.image.shape == (32, 32, 3)
+
+
+def test_the_bad_input_corpus_ends_in_recorded_outcomes_not_crashes(tmp_path, registries):
+    from bench.runner import SweepConfig, run_sweep
+    from bench.store import ResultStore
+    from datasets.stress import CASES
+    from reports.tables import outcome_of, outcome_table
+
+    specs = ["editable-deepsc:variant=conference,r_inv=3,max_trials=3",
+             "talk2edit+jpeg-ldpc:editor=[talk2edit:steps=2,max_trials=2]"]
+    cfg = SweepConfig(methods=specs, dataset="edit-stress", snrs=[-6, 18], n=None, out=tmp_path / "run",
+                      metrics=["psnr", "edit-success"], set_metrics=False, progress=False)
+    res = run_sweep(cfg)
+    store = ResultStore(res.db_path)
+    try:
+        rows = store.rows()
+    finally:
+        store.close()
+    assert len(rows) == 2 * 2 * len(CASES)  # every item, every SNR, both methods
+    by_case = {}
+    for r in rows:
+        assert outcome_of(r) in Outcome.ALL
+        by_case.setdefault(r.image_id.split("-", 2)[2], set()).add(outcome_of(r))
+    for case in ("empty", "blank", "emoji", "gibberish"):
+        assert by_case[case] == {Outcome.NOT_UNDERSTOOD}, case
+    assert by_case["at-limit"] == {Outcome.AT_LIMIT} or Outcome.AT_LIMIT in by_case["at-limit"]
+    # a not-understood request sends the unedited latent: the image is the decoded inversion, not a blank
+    eds = [r for r in rows if r.method.startswith("editable") and r.image_id.endswith("-empty") and r.snr == 18]
+    assert eds and eds[0].metrics["psnr"] > 12
+    written = outcome_table(rows, tmp_path / "outcomes")
+    table = written[1].read_text()
+    assert "not-understood" in table and "edit-stress" in table

@@ -96,7 +96,8 @@ def to_tensor_images(images, device="cpu") -> torch.Tensor:
         arr = arr[None]
     if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
         raise UserError(f"target images must be uint8 (B, H, W, 3) RGB arrays, got {arr.dtype} {arr.shape}")
-    return torch.from_numpy(np.ascontiguousarray(arr)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0).to(device)
+    arr = np.ascontiguousarray(arr) if arr.flags.writeable else arr.copy(order="C")  # torch refuses read-only views
+    return torch.from_numpy(arr).permute(0, 3, 1, 2).float().div(127.5).sub(1.0).to(device)
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
