@@ -369,3 +369,21 @@ def test_bench_continuous_refuses_bad_arguments_in_one_line(capsys):
                         (["--offsets", "9"], "offsets in -5..5"), (["--n", "0"], "--n must be")]:
         assert main(["continuous", "--out", "/nonexistent/never-written", *argv]) == 2
         assert words in capsys.readouterr().err
+
+
+def test_quick_jecc_training_puts_the_channel_in_the_loop_and_records_it(tmp_path):
+    from methods import zoo
+
+    ctx = zoo.TrainContext("jecc-field-functions", seed=0, device="cpu", steps=3, work_dir=tmp_path / "j", quick=True)
+    zoo.component("jecc-field-functions").train(ctx)
+    card = json.loads((tmp_path / "j" / "jecc-field-functions.json").read_text())
+    assert card["config"]["training_snrs"] == [12.0, 18.0] and card["quality"]["training_snrs"] == [12.0, 18.0]
+    M = zoo.load_model("jecc-field-functions", tmp_path / "j" / "jecc-field-functions.pt")
+    assert M.training_snrs == [12.0, 18.0]
+    from methods.nets.field_function import field_component_of
+
+    assert field_component_of(tmp_path / "j" / "jecc-field-functions.pt") == "jecc-field-functions"
+    with pytest.raises(UserError, match="snrs must be"):
+        zoo.component("field-functions").train(zoo.TrainContext("field-functions", seed=0, device="cpu", steps=1,
+                                                                work_dir=tmp_path / "x", quick=True,
+                                                                options={"snrs": "high"}))

@@ -24,7 +24,7 @@ from bench.errors import UserError
 NAME = "field-functions"
 ATTRIBUTES = ("Bangs", "Eyeglasses", "Beard", "Smiling", "Young")
 DEFAULT_CONFIG = {"w_dim": 128, "hidden": 256, "layers": 8, "attributes": list(ATTRIBUTES), "generator_sha256": "",
-                  "step_norm": 0.0, "step_norms": [], "base_directions": False}
+                  "step_norm": 0.0, "step_norms": [], "base_directions": False, "training_snrs": []}
 
 
 class FieldMLP(nn.Sequential):
@@ -51,7 +51,8 @@ class FieldFunctions(nn.Module):
     -> (B, w_dim) displacements M_attr(w)."""
 
     def __init__(self, w_dim: int = 128, hidden: int = 256, layers: int = 8, attributes=ATTRIBUTES,
-                 generator_sha256: str = "", step_norm: float = 0.0, step_norms=(), base_directions: bool = False):
+                 generator_sha256: str = "", step_norm: float = 0.0, step_norms=(), base_directions: bool = False,
+                 training_snrs=()):
         super().__init__()
         self.w_dim = int(w_dim)
         # > 0: every step has this length in W and the MLP only chooses its direction (a field whose
@@ -64,6 +65,8 @@ class FieldFunctions(nn.Module):
         if self.step_norms and len(self.step_norms) != len(self.attributes):
             raise ValueError(f"step_norms has {len(self.step_norms)} entries for {len(self.attributes)} attributes")
         self.generator_sha256 = str(generator_sha256)
+        # JECC fields (journal Sec. IV-B) were trained with the channel in the loop at these SNRs
+        self.training_snrs = [float(v) for v in training_snrs]
         self.fields = nn.ModuleList(FieldMLP(self.w_dim, int(hidden), int(layers)) for _ in self.attributes)
         # a learned per-attribute direction the MLP's output is added to (initialised by the trainer from
         # the least-squares direction of P's degrees over W, the InterFaceGAN direction): the MLP only
@@ -120,8 +123,23 @@ def load_fields(path=None, device: str = "cpu") -> FieldFunctions:
     return load_model(NAME, path, device=device)
 
 
-def load_fields_for(generator_path=None, fields_path=None, device: str = "cpu") -> FieldFunctions:
-    """The field functions (shipped or given), refused unless trained against this generator file."""
+def load_fields_for(generator_path=None, fields_path=None, device: str = "cpu", name: str = NAME) -> FieldFunctions:
+    """The field functions (shipped or given; ``name``: ``field-functions`` or ``jecc-field-functions``),
+    refused unless trained against this generator file."""
     from methods.nets.latent_encoder import load_pinned
 
-    return load_pinned(NAME, generator_path, fields_path, device, what="field functions")
+    return load_pinned(name, generator_path, fields_path, device, what="field functions")
+
+
+def field_component_of(path) -> str:
+    """Which field component a checkpoint file holds (``field-functions`` or ``jecc-field-functions``:
+    both are this network)."""
+    from methods.zoo import read_checkpoint
+
+    for kind in (NAME, "jecc-field-functions"):
+        try:
+            read_checkpoint(Path(path), kind)
+            return kind
+        except UserError:
+            continue
+    raise UserError(f"{path} is not a field-functions or jecc-field-functions checkpoint")

@@ -109,12 +109,21 @@ class EditableDeepSC(Method):
 
             torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
             G = load_generator()
-            self.use(G=G, P=load_predictor(), fields=load_fields_for(fields_path=self.fields_path), parse=_shipped().parse,
+            # the JECC fields (trained with the channel in the loop) when shipped, else the editing fields
+            from methods.nets.field_function import field_component_of
+
+            if self.fields_path is not None:
+                self.fields_name = field_component_of(self.fields_path)
+            else:
+                self.fields_name = "jecc-field-functions" if weights_path("jecc-field-functions").exists() \
+                    else "field-functions"
+            fields = load_fields_for(fields_path=self.fields_path, name=self.fields_name)
+            self.use(G=G, P=load_predictor(), fields=fields, parse=_shipped().parse,
                      encoder=load_encoder_for() if self.init == "encoder" else None,
                      adapters=load_adapters_for(path=self.adapters_path) if self.adapters else None)
             self._paths = {"generator": str(weights_path("stylegan2")),
                            "predictor": str(weights_path("attribute-predictor")),
-                           "fields": self.fields_path or str(weights_path("field-functions")),
+                           "fields": self.fields_path or str(weights_path(self.fields_name)),
                            "parser": str(weights_path("instruction-encoder"))}
             if self.init == "encoder":
                 self._paths["encoder"] = str(weights_path("stylegan2-encoder"))

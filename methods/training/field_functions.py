@@ -80,9 +80,29 @@ def _draw(ctx, G, P, gen: torch.Generator, n: int):
     return w, x0, deg, attr, d, target
 
 
-def train(ctx: TrainContext) -> None:
+def _snr_list(raw) -> list[float]:
+    from bench.errors import UserError
+
+    if raw in (None, ""):
+        return []
+    try:
+        vals = [float(v) for v in str(raw).replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise UserError(f"field-functions snrs must be comma-separated numbers of dB, got {raw!r}") from None
+    if not vals or not all(np.isfinite(vals)):
+        raise UserError(f"field-functions snrs must be finite numbers of dB, got {raw!r}")
+    return vals
+
+
+def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str | None = None) -> None:
+    """``--set snrs=12,18``: JECC training (journal Sec. IV-B): the edited latent goes through the
+    channel (power normalisation, AWGN at an SNR drawn per row from the list, the receiver's rescaling;
+    ``methods.nets.channel_adapter.LatentLink``) and eq. (12)-(14) are computed on the *received* image.
+    ``--set init_from=PATH``: start from trained fields (their config is kept)."""
     set_threads()
     threads_from_env()  # an explicit thread count wins (a dedicated machine)
+    snrs = _snr_list(ctx.options.get("snrs", default_snrs))
+    init_from = ctx.options.get("init_from", default_init)
     G, D, P, E, digest = _models(ctx)
     for m in (G, D, P, E):
         m.eval().requires_grad_(False)
@@ -104,10 +124,30 @@ def train(ctx: TrainContext) -> None:
     steps = ctx.steps or (3 if ctx.quick else 1500)
     batch = 10 if ctx.quick else BATCH
     torch.manual_seed(ctx.seed)
+    start = None
+    if init_from and not ctx.quick:
+        from pathlib import Path
+
+        from methods.nets.field_function import NAME, field_component_of, load_fields_for
+        from methods.zoo import read_checkpoint, weights_path
+
+        src = weights_path(NAME) if init_from == "shipped" else Path(init_from)
+        kind = NAME if init_from == "shipped" else field_component_of(src)
+        start = load_fields_for(generator_path=ctx.options.get("generator"), fields_path=src, name=kind)
+        config = dict(read_checkpoint(src, kind)["config"], generator_sha256=digest)
     M = build(config)
-    if dirs is not None:
+    if start is not None:
+        M.load_state_dict(start.state_dict())
+        ctx.log(event="init_from", path=str(init_from), step_norms=config.get("step_norms"))
+    elif dirs is not None:
         with torch.no_grad():
             M.base.copy_(dirs)
+    link = None
+    if snrs:
+        from methods.nets.channel_adapter import LatentLink
+
+        link = LatentLink.for_generator(G)
+        config["training_snrs"] = list(snrs)
     opt = torch.optim.Adam(M.parameters(), lr=LR)
     gen = torch.Generator().manual_seed(ctx.seed + 11)
     ctx.log(event="start", steps=steps, batch=batch, generator_sha256=digest, weights=WEIGHTS,
@@ -119,7 +159,13 @@ def train(ctx: TrainContext) -> None:
         w, x0, _deg, attr, d, target = _draw(ctx, G, P, gen, batch)
         with torch.no_grad():
             f0 = E.features(x0)
-        x1 = G.synthesis(M.step(w, attr, d), noise="const")
+        w1 = M.step(w, attr, d)
+        if link is not None:  # through the channel at one of the training SNRs per row
+            from channels.analog.torch_view import awgn
+
+            snr_rows = torch.tensor(snrs)[torch.randint(len(snrs), (batch,), generator=gen)]
+            w1 = link.decode(awgn(link.encode(w1), snr_rows, generator=gen))
+        x1 = G.synthesis(w1, noise="const")
         logits = P(x1)
         l_pred = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
         l_id = (E.features(x1) - f0).abs().mean()
@@ -140,8 +186,16 @@ def train(ctx: TrainContext) -> None:
             t0, acc = time.time(), {"pred": 0.0, "id": 0.0, "disc": 0.0, "hit": 0.0, "k": 0}
     M.eval()
     quality = {"generator_sha256": digest, "weights": dict(WEIGHTS)}
+    if snrs:
+        quality["training_snrs"] = snrs
+    if init_from:
+        quality["init_from"] = str(init_from)
     if not ctx.quick:
         quality.update(evaluate(G, P, M, seed=ctx.seed + 1000))
+        for snr in snrs:
+            q = evaluate(G, P, M, seed=ctx.seed + 1000, snr=snr)
+            quality[f"judge_one_step_exact_at_{snr:g}dB"] = q["judge_one_step_exact"]
+            quality[f"judge_others_unchanged_at_{snr:g}dB"] = q["judge_others_unchanged"]
     ctx.log(event="eval", **{k: v for k, v in quality.items() if not isinstance(v, dict)})
     path = ctx.export(config, M.state_dict(), quality, steps,
                       "latents w = mapping(z) of the generator named by generator_sha256 (fresh z every step); "
@@ -185,15 +239,23 @@ def calibrate_steps(G, P, ws: torch.Tensor, spread: float, scales=(0.0625, 0.125
 
 
 @torch.no_grad()
-def evaluate(G, P, M, n: int = 400, seed: int = 1000) -> dict:
-    """Held-out (other z) figures of one field step, read by the judge J (never P) and the embedder."""
+def evaluate(G, P, M, n: int = 400, seed: int = 1000, snr: float | None = None) -> dict:
+    """Held-out (other z) figures of one field step, read by the judge J (never P) and the embedder;
+    with ``snr``, the edited latent is received through the channel first (JECC)."""
     from methods.nets.attribute_judge import load_judge
     from methods.nets.identity_embedder import load_embedder
 
     J, E = load_judge(), load_embedder()
     gen = torch.Generator().manual_seed(seed)
     w, x0, _deg, attr, d, _target = _draw(None, G, P, gen, n)
-    x1 = G.synthesis(M.step(w, attr, d), noise="const")
+    w1 = M.step(w, attr, d)
+    if snr is not None:
+        from channels.analog.torch_view import awgn
+        from methods.nets.channel_adapter import LatentLink
+
+        link = LatentLink.for_generator(G)
+        w1 = link.decode(awgn(link.encode(w1), snr, generator=torch.Generator().manual_seed(seed + 1)))
+    x1 = G.synthesis(w1, noise="const")
     j0, j1 = J.predict(x0), J.predict(x1)
     rows = np.arange(n)
     a, dd = attr.numpy(), d.numpy()

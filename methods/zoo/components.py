@@ -90,7 +90,7 @@ register_component(Component(
     summary="field functions M (eq. 11): one 8-layer MLP per attribute moving W by one degree per step; "
             "tied to one generator's SHA-256",
     build=field_function.build, train=LazyTrainer("field_functions"),
-    default_config=dict(field_function.DEFAULT_CONFIG), fp16=True, train_options=("generator", "calibrate")))
+    default_config=dict(field_function.DEFAULT_CONFIG), fp16=True, train_options=("generator", "calibrate", "snrs", "init_from")))
 
 register_component(Component(
     name=channel_adapter.NAME,
@@ -98,3 +98,11 @@ register_component(Component(
             "fine-tuned on n_ft=10 finetune faces with everything else frozen; tied to one generator's SHA-256",
     build=channel_adapter.build, train=LazyTrainer("channel_adapters"),
     default_config=dict(channel_adapter.DEFAULT_CONFIG), fp16=False, train_options=("generator", "snrs", "n_ft", "norm")))
+
+register_component(Component(
+    name="jecc-field-functions",
+    summary="Editable-DeepSC's JECC field functions: the field functions trained further with the channel in the "
+            "loop at high SNRs (eq. 12-15 on the received image); tied to one generator's SHA-256",
+    build=field_function.build, train=LazyTrainer("field_functions_jecc"),
+    default_config=dict(field_function.DEFAULT_CONFIG), fp16=True,
+    train_options=("generator", "calibrate", "snrs", "init_from")))

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates the README's before/after strips (one per attribute) with `bench edit` and the shipped
+# Talk2Edit editor: for each attribute, the first SynthFaces test face (of 60) whose true degree of
+# that attribute is 0 or 1 gets a request to raise it. Writes docs/edits/<attribute>.png (original |
+# edited, 4x) and docs/edits/<attribute>.json (parsed request, outcome, trials, judged degrees before
+# and after, identity verdict).   Usage: scripts/readme_edit_strips.sh [OUT_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-docs/edits}
+BENCH=${BENCH:-.venv/bin/bench}
+PY=${PY:-.venv/bin/python}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+"$BENCH" data export synthfaces:requests=none --n 60 --out "$TMP/faces" > /dev/null
+mkdir -p "$OUT"
+"$PY" - "$TMP/faces" > "$TMP/plan.tsv" <<'PYEOF'
+import json, sys
+from pathlib import Path
+root = Path(sys.argv[1])
+requests = {"Bangs": "make the bangs longer", "Eyeglasses": "add glasses", "Beard": "give him a bit more beard",
+            "Smiling": "make her smile more", "Young": "make them look younger"}
+rows = [json.loads(line) for line in (root / "labels.jsonl").read_text().splitlines()]
+for a, (name, text) in enumerate(requests.items()):
+    pick = next(r for r in rows if r["labels"]["attributes"][a] <= 1 and
+                (name != "Beard" or r["labels"]["identity_factors"]["masculine"]))
+    print(f"{name}\t{root / r'images' / Path(pick['file']).name}\t{text}")
+PYEOF
+while IFS=$'\t' read -r name image text; do
+  "$BENCH" edit "$image" "$text" --out "$TMP/$name" --json > "$TMP/$name.json"
+  cp "$TMP/$name/"*-edit.png "$OUT/$name.png"
+  cp "$TMP/$name/"*-edit.json "$OUT/$name.json"
+  echo "$name: $(cat "$TMP/$name.json" | "$PY" -c 'import json,sys; r=json.load(sys.stdin); a=r["parsed"]["attribute_name"]; print(f"{r[\"request\"]!r}: outcome {r[\"outcome\"]}, judged {a} {r[\"judged_before\"][a]} -> {r[\"judged_after\"][a]}, identity verified {r[\"identity_verified\"]}")')"
+done < "$TMP/plan.tsv"
