@@ -162,3 +162,24 @@ def test_set_metrics_per_method_and_snr(tmp_path, log):
     # nothing new -> nothing recomputed; a new SNR -> only its group
     assert run_sweep(cfg(tmp_path, snrs=[-6, 18], n=4, set_metrics=True)).set_groups == 0
     assert run_sweep(cfg(tmp_path, snrs=[-6, 6, 18], n=4, set_metrics=True)).set_groups == 1
+
+
+def test_results_load_as_a_dataframe_and_tables_as_booktabs(tmp_path):
+    from bench.results import load, to_latex
+    from bench.runner import SweepConfig, run_sweep
+
+    cfg = SweepConfig(methods=["uncoded", "m2:editor=[identity],codec=[uncoded]"], dataset="synthfaces", snrs=[0, 12],
+                      n=2, out=tmp_path / "run", metrics=["psnr"], set_metrics=False, progress=False)
+    run_sweep(cfg)
+    df = load(tmp_path / "run")
+    assert len(df) == 8 and {"method", "snr", "psnr", "channel_uses", "outcome", "time.channel"} <= set(df.columns)
+    assert set(df.loc[df.method.str.startswith("m2"), "outcome"]) == {"no-edit"}
+    # the identity composition is the plain codec (its edit rows also score against the original)
+    df["psnr_vs_original"] = df["psnr@original"].fillna(df["psnr"])
+    piv = df.groupby(["method", "snr"])["psnr_vs_original"].mean().unstack("method")
+    assert (piv.iloc[:, 0] - piv.iloc[:, 1]).abs().max() == 0
+    assert piv.loc[12.0].min() > piv.loc[0.0].max()  # more SNR, more PSNR
+    tex = to_latex(piv, tmp_path / "t.tex", caption="PSNR_by SNR").read_text()
+    assert "\\toprule" in tex and "\\bottomrule" in tex and "PSNR\\_by" in tex and tex.count("\\\\") == 3
+    with pytest.raises(UserError, match="no results database"):
+        load(tmp_path / "nothing")
