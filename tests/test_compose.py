@@ -214,3 +214,15 @@ def test_paper_scheme_names_expand_to_their_compositions(registries, capsys):
     main(["list"])
     out = capsys.readouterr().out
     assert all(f"  {name}" in out for name in PAPER_SCHEMES) and "journal M1" in out and "conference baseline" in out
+
+
+def test_cbr_in_the_papers_table_convention():
+    """Tables I/II: 0.0389 for JPEG+LDPC at 0.7 bpp (128 px), 0.0111 at 0.2 bpp (1024 px), 0.0833 for
+    DeepSC and 0.0104 for Editable-DeepSC's 512 reals at 128 px: info bits / (6 HWC) for source-coded
+    schemes, real values / HWC for analog ones."""
+    from bench.cbr import cbr_paper, cbr_table_convention
+
+    assert round(cbr_table_convention(0.7, 10**6, 128, 128), 4) == 0.0389
+    assert round(cbr_table_convention(0.2, 10**6, 1024, 1024), 4) == 0.0111
+    assert round(cbr_table_convention(None, 2048, 128, 128), 4) == 0.0833 == round(cbr_paper(2048, 128, 128), 4)
+    assert round(cbr_table_convention(None, 256, 128, 128), 4) == 0.0104
