@@ -220,6 +220,13 @@ def _print_parameter_accounting() -> None:
         print("\n".join(lines))
 
 
+def cmd_check(args) -> int:
+    from bench.check import GOLDENS, run_check
+
+    return run_check(update=args.update, goldens=Path(args.goldens) if args.goldens else GOLDENS,
+                     out=Path(args.keep) if args.keep else None)
+
+
 def cmd_zoo(args) -> int:
     from methods.zoo import COMPONENTS, component_status, load_components, remake_hint
     from methods.zoo.bench import benchmark_summary, file_on_cards, results_by_component, run_benchmarks
@@ -328,6 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the checkpoint to ship (default runs/train/COMPONENT/COMPONENT.pt, what 'bench train' "
                         "writes); its card COMPONENT.json must lie beside it")
     z.set_defaults(fn=cmd_zoo_ship)
+
+    s = sub.add_parser("check", help="CI regression guard: a small fixed sweep of every paper method compared with the "
+                                     "committed golden metric values within stated tolerances (exit 1 on a regression)")
+    s.add_argument("--update", action="store_true", help="rewrite the golden values deliberately")
+    s.add_argument("--goldens", default=None, help="golden file (default bench/goldens/check.json)")
+    s.add_argument("--keep", default=None, metavar="DIR", help="keep the check sweep's rows and images in DIR")
+    s.set_defaults(fn=cmd_check)
 
     s = sub.add_parser("report", help="figures and tables from the results database")
     s.add_argument("--out", default="runs", help="the run directory given to 'bench run' (default runs)")
