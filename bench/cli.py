@@ -348,13 +348,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dest", default=None, help="where to write the report (default OUT/report)")
     s.set_defaults(fn=cmd_report)
 
-    from bench.commands import continuous, data, edit, invert, parse  # parse, data export, invert, edit, continuous
+    from bench.commands import continuous, data, edit, invert, paper, parse  # parse, data, invert, edit, ...
 
     parse.add_parser(sub)
     data.add_parser(sub)
     invert.add_parser(sub)
     edit.add_parser(sub)
     continuous.add_parser(sub)
+    paper.add_parser(sub)
     return p
 
 

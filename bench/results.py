@@ -98,3 +98,19 @@ def _escape(text: str) -> str:
                  ("_", "\\_"), ("{", "\\{"), ("}", "\\}"), ("~", "\\textasciitilde{}"), ("^", "\\^{}")):
         text = text.replace(a, b)
     return text
+
+
+def to_markdown(df, float_format: str = "%.4f") -> str:
+    """A pipe table of ``df`` (index first), without the optional ``tabulate`` dependency."""
+    import math
+
+    def cell(v) -> str:
+        if isinstance(v, float):
+            return "–" if math.isnan(v) else float_format % v
+        return "–" if v is None else str(v)
+
+    cols = [str(c) for c in df.columns]
+    head = "| " + " | ".join([str(df.index.name or "")] + cols) + " |"
+    sep = "|" + "---|" * (len(cols) + 1)
+    body = ["| " + " | ".join([cell(i)] + [cell(v) for v in row.tolist()]) + " |" for i, row in df.iterrows()]
+    return "\n".join([head, sep] + body)

@@ -1,0 +1,36 @@
+"""``bench paper journal|conference [--n N] [--snr ...] [--hires-size PX] [--out DIR]``: regenerate a paper
+(``reports.paper``): run (resumably) every sweep its figures and tables need, then write
+``OUT/README.md`` (figures inline, tables beside the published values, one verdict per claim),
+``OUT/figures/`` and ``OUT/tables/`` (CSV + LaTeX). Default OUT: runs/paper/<paper>."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    s = sub.add_parser("paper", help="regenerate the journal or conference paper's figures and tables "
+                                     "(resumable sweeps, then runs/paper/<paper>/README.md)")
+    s.add_argument("paper", choices=("journal", "conference"))
+    s.add_argument("--n", type=int, default=4, help="test images per sweep (default 4; Talk2Edit costs ~30 s "
+                                                    "per edit on 2 cores)")
+    s.add_argument("--snr", nargs="+", type=float, default=None, metavar="DB",
+                   help="SNRs (default: the paper's: -6 0 6 12 18; conference adds -3)")
+    s.add_argument("--hires-size", type=int, default=128,
+                   help="resolution of the high-resolution sweep (the paper: 1024; default 128 on 2 cores)")
+    s.add_argument("--out", default=None, help="output directory (default runs/paper/<paper>)")
+    s.add_argument("--report-only", action="store_true", help="only rebuild the report from the rows present")
+    s.set_defaults(fn=run)
+
+
+def run(args) -> int:
+    from reports.paper import PaperRun, build_paper_report, plan, run_paper
+
+    out = Path(args.out) if args.out else Path("runs") / "paper" / args.paper
+    if args.report_only:
+        pr = PaperRun(args.paper, out, args.n, list(args.snr or []), args.hires_size,
+                      plan(args.paper, args.n, args.snr, args.hires_size))
+    else:
+        pr = run_paper(args.paper, out, n=args.n, snrs=args.snr, hires_size=args.hires_size)
+    readme = build_paper_report(pr)
+    print(f"-> {readme}")
+    return 0

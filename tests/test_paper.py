@@ -1,0 +1,47 @@
+"""`bench paper`: the sweeps a paper needs run resumably into one database and the report puts our
+numbers beside the published ones with verdicts (a tiny plan on the shipped networks)."""
+import json
+
+import pytest
+
+import reports.paper as P
+
+
+def test_paper_values_are_data_with_sources():
+    pv = json.loads(P.PAPER_VALUES.read_text())
+    assert pv["journal"]["table_I_cbr_128"]["values"]["editable-deepsc"] == 0.0104
+    assert pv["journal"]["table_V_time_s"]["values"]["editable-deepsc"]["128"] == 14.6
+    assert all("source" in c for c in pv["journal"]["claims"] + pv["conference"]["claims"])
+    assert set(P.JOURNAL_METHODS) == set(pv["journal"]["table_I_cbr_128"]["values"])
+
+
+def test_plans_cover_the_papers_figures_and_tables():
+    names = {s.name for s in P.plan("journal", 4, None, 128)}
+    assert {"fig4_main", "fig6_hires", "fig8_ood", "table3_r_inv", "table4_adapters", "fig10_matching"} <= names
+    conf = P.plan("conference", 4, None, 128)
+    assert conf[0].snrs == [-6.0, -3.0, 0.0, 6.0, 12.0, 18.0] and set(conf[0].methods) == set(P.CONFERENCE_METHODS)
+    with pytest.raises(Exception, match="paper must be one of"):
+        P.plan("thesis", 4, None, 128)
+
+
+def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatch, registries):
+    from bench.registry import METHODS
+
+    a = METHODS.create("m2:editor=[identity],codec=[uncoded]").spec
+    b = METHODS.create("editable-deepsc:variant=conference,r_inv=2,max_trials=2").spec
+    monkeypatch.setattr(P, "JOURNAL_METHODS", [a, b])
+    monkeypatch.setitem(P.OURS, "journal", b)
+    monkeypatch.setattr(P, "plan", lambda paper, n, snrs, hires: [
+        P.Sweep("fig4_main", [a, b], "synthfaces", [-6.0]),
+        P.Sweep("fig6_hires", ["deepsc"], "synthfaces", [-6.0], size=128)])  # a 64-px codec asked for 128 px
+    lines = []
+    run = P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append)
+    assert any("deepsc @ fig6_hires" in u and "64" in u for u in run.unavailable)
+    text = P.build_paper_report(run).read_text()
+    assert "## Fig. 4" in text and "LPIPS vs second best" in text and "paper −40.4 %" in text
+    assert "Not run" in text and "deepsc @ fig6_hires" in text
+    assert (tmp_path / "p" / "tables" / "fig4_main_lpips-alex.tex").exists()
+    assert (tmp_path / "p" / "figures" / "fig4_main_grid.png").exists()
+    lines.clear()
+    P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append)  # everything is reused
+    assert all("0 new rows" in line for line in lines if "fig4_main" in line)
