@@ -97,7 +97,7 @@ def cmd_run(args) -> int:
     cfg = SweepConfig(methods=methods, dataset=args.dataset, snrs=args.snr, channel=args.channel, n=args.n,
                       seed=args.seed, size=args.size, out=Path(args.out), metrics=metrics,
                       set_metrics=not args.no_set_metrics, progress=not args.no_progress, workers=args.workers,
-                      plugins=plugin_modules(args.plugin))
+                      plugins=plugin_modules(args.plugin), executor=args.executor)
     res = run_sweep(cfg)
     if res.dataset_skipped:
         print(f"warning: {len(res.dataset_skipped)} dataset file(s) skipped:", file=sys.stderr)
@@ -301,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=0, metavar="N",
                    help="run units (method x image) in N worker processes; 0 (default) runs them in this process. "
                         "Rows are identical either way")
+    s.add_argument("--executor", default="local", metavar="SPEC",
+                   help="where units run: local (default; --workers N for processes), ray (a local Ray instance) "
+                        "or ray:address=HOST:PORT (an existing cluster; --out must be shared). Rows are identical")
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("train", help="train one zoo component (seeded, resumable) and write its checkpoint + card "

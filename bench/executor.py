@@ -395,3 +395,66 @@ class ProcessPoolExecutor:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ----------------------------------------------------------------------------- Ray
+
+def parse_executor(spec: str | None) -> tuple[str, dict]:
+    """``local`` (default), ``ray`` or ``ray:address=HOST:PORT[,num_cpus=N]`` -> (kind, options)."""
+    from bench.registry import parse_options
+
+    if spec in (None, "", "local"):
+        return "local", {}
+    name, _, rest = str(spec).partition(":")
+    if name != "ray":
+        raise UserError(f"--executor must be 'local' or 'ray[:address=HOST:PORT,num_cpus=N]', got {spec!r}")
+    opts = parse_options(rest, "executor") if rest else {}
+    unknown = set(opts) - {"address", "num_cpus"}
+    if unknown:
+        raise UserError(f"--executor ray takes address= and num_cpus=, not {', '.join(sorted(unknown))}")
+    return "ray", opts
+
+
+def _ray_unit(unit: Unit, ctx: SweepContext, specs: tuple[str, ...], payload: bytes | None) -> list[Row]:
+    """A Ray task: the worker process builds (once, then caches) the sweep's parts and runs one unit.
+    Ray reuses worker processes, so the module-level cache plays the role of _worker_init."""
+    if "shipped" not in _WORKER:
+        _worker_init(ctx.plugins, int(os.environ.get("OMP_NUM_THREADS", "1") or 1), payload)
+    return _worker_run(unit, ctx, specs)
+
+
+class RayExecutor:
+    """Units as Ray tasks (a local instance, or an existing cluster with ``address=``). The driver stays the
+    only SQLite writer: tasks return rows, the runner inserts them; a killed driver or worker leaves
+    unfinished units unclaimed-or-stale exactly as with worker processes, so rerunning resumes.
+    Received images are written by the tasks into ``--out``: on a cluster it must be a shared path."""
+
+    def __init__(self, ctx: SweepContext, specs: list[str], options: dict, payload: bytes | None = None):
+        try:
+            import ray
+        except ImportError:
+            raise UserError("--executor ray needs Ray: pip install 'editsc-bench[ray]' (ray==2.60.0)") from None
+        self.ray = ray
+        self.started = False
+        if not ray.is_initialized():
+            kw = {"ignore_reinit_error": True, "include_dashboard": False, "log_to_driver": False}
+            if options.get("address"):
+                kw["address"] = str(options["address"])
+            else:
+                kw["num_cpus"] = int(options.get("num_cpus") or (os.cpu_count() or 1))
+            try:
+                ray.init(**kw)
+            except Exception as exc:  # noqa: BLE001 - a cluster that cannot be reached is the user's problem
+                raise UserError(f"cannot start or reach Ray ({type(exc).__name__}: {exc}); check address=") from None
+            self.started = True
+        self.ctx, self.specs = ctx, tuple(specs)
+        self.payload = ray.put(payload)
+        self.task = ray.remote(num_cpus=1)(_ray_unit)
+        self.capacity = max(1, int(ray.cluster_resources().get("CPU", 1)) * 2)
+
+    def submit(self, unit: Unit) -> cf.Future:
+        return self.task.remote(unit, self.ctx, self.specs, self.payload).future()
+
+    def shutdown(self) -> None:
+        if self.started:
+            self.ray.shutdown()

@@ -53,6 +53,8 @@ class SweepConfig:
     workers: int = 0  # 0: run units in this process; N >= 1: N worker processes
     plugins: list[str] = field(default_factory=list)  # modules workers import (registered extras)
     batch_receive: bool = True  # hand a method all SNRs of an image in one receive_batch call
+    executor: str = "local"  # 'local' (in-process or --workers), 'ray' or 'ray:address=HOST:PORT'
+
     wait_poll_s: float = 0.5  # how often to look at units another run is computing
 
 
@@ -174,7 +176,15 @@ def run_sweep(cfg: SweepConfig, on_row: Callable[[Row], None] | None = None) -> 
 
         ctx = SweepContext(dataset=dataset.spec, channel=channel.spec, seed=cfg.seed, size=size, out=str(out),
                            metrics=tuple(metric_names), plugins=tuple(cfg.plugins), batch_receive=cfg.batch_receive)
-        if cfg.workers >= 1 and units:
+        from bench.executor import parse_executor
+
+        kind, ex_opts = parse_executor(cfg.executor)
+        if kind == "ray" and units:
+            from bench.executor import RayExecutor, ship
+
+            executor = RayExecutor(ctx, [m.spec for m in methods], ex_opts,
+                                   ship({m.spec: m for m in methods}, dataset, channel))
+        elif cfg.workers >= 1 and units:
             from bench.executor import ship
 
             payload = ship({m.spec: m for m in methods}, dataset, channel)

