@@ -10,7 +10,10 @@ from pathlib import Path
 from bench.errors import UserError
 
 DEFAULT_DATASET = "synthfaces"
-DEFAULT_METHODS = "uncoded,jpeg-ldpc,deepsc"
+# the main job: the journal's five-method edit comparison (Fig. 4's methods)
+DEFAULT_METHODS = "deepsc+talk2edit,jpeg-ldpc+talk2edit,talk2edit+deepsc,talk2edit+jpeg-ldpc,editable-deepsc"
+MAIN_JOB_N = 2  # Talk2Edit costs ~15-30 s per edit on 2 cores and M1 edits once per SNR: 2 images fit in 10 min
+MAIN_JOB_METRICS = "lpips-alex,lpips-vgg,ssim,edit-success,edit-success-1,others-kept,identity-verified,id-distance"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,7 +95,16 @@ def cmd_run(args) -> int:
     from bench.runner import SweepConfig, run_sweep
     from reports.summary import summary_table
 
-    methods = split_specs(args.methods)
+    main_job = args.methods is None
+    methods = split_specs(DEFAULT_METHODS if main_job else args.methods)
+    if args.n is None:
+        args.n = MAIN_JOB_N if main_job else 16
+    if main_job:
+        if args.metrics is None:
+            args.metrics = MAIN_JOB_METRICS
+        print(f"main job: the journal's five-method edit comparison ({', '.join(methods)}) on n={args.n} "
+              f"{args.dataset} image(s), SNRs {' '.join(map(str, args.snr))} dB (--n and --methods change "
+              "it; bench paper journal regenerates the whole paper)", file=sys.stderr)
     metrics = None if args.metrics is None else [m.strip() for m in args.metrics.split(",") if m.strip()]
     cfg = SweepConfig(methods=methods, dataset=args.dataset, snrs=args.snr, channel=args.channel, n=args.n,
                       seed=args.seed, size=args.size, out=Path(args.out), metrics=metrics,
@@ -287,10 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("run", help="sweep methods x SNRs x images into the results database")
     s.add_argument("--snr", nargs="+", required=True, metavar="DB", help="SNRs (Es/N0, dB), e.g. -6 0 6 12 18")
-    s.add_argument("--methods", default=DEFAULT_METHODS, help=f"comma-separated method specs (default {DEFAULT_METHODS})")
+    s.add_argument("--methods", default=None, help=f"comma-separated method specs (default: the main job, "
+                                                   f"{DEFAULT_METHODS})")
     s.add_argument("--dataset", default=DEFAULT_DATASET, help=f"dataset spec, e.g. folder:PATH (default {DEFAULT_DATASET})")
     s.add_argument("--channel", default="awgn", help="channel spec: awgn | rayleigh[:fading=block,csi=none]")
-    s.add_argument("--n", type=int, default=16, help="number of images (default 16)")
+    s.add_argument("--n", type=int, default=None, help=f"number of images (default 16; {MAIN_JOB_N} for the main job)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--size", type=int, default=None, help="image resolution (default: the dataset's)")
     s.add_argument("--metrics", default=None, help="comma-separated per-image metrics (default: psnr,ssim,lpips-alex)")
