@@ -121,7 +121,10 @@ class DeepSCNet(nn.Module):
     def decode(self, z, snr):
         """Noisy reals (B, n_reals) -> image (B, 3, S, S) in [0, 1]."""
         snr = self._snr(snr, z.shape[0], z)
-        s8 = self.size // 8
+        # fully convolutional: the grid side follows the number of reals (size/8 at any size)
+        s8 = int(round((z.shape[1] / self.lat) ** 0.5))
+        if self.lat * s8 * s8 != z.shape[1]:
+            raise ValueError(f"{z.shape[1]} reals are not a square grid of {self.lat}-channel latents")
         h = self.dec_in(z.reshape(z.shape[0], self.lat, s8, s8))
         h = self.dec_mid(self.dec_att1(h, snr))
         h = self.dec_out(self.dec_att2(h, snr))

@@ -39,8 +39,9 @@ def _codec():
     return deepsc
 
 
-@METHODS.register("deepsc", "DeepSC baseline: SNR-conditioned deep JSCC autoencoder, 64 px, 512 complex symbols "
-                            "(CBR 1/12); trained weights from 'bench train deepsc'; option checkpoint=PATH")
+@METHODS.register("deepsc", "DeepSC baseline: SNR-conditioned deep JSCC autoencoder, CBR 1/12 (512 complex symbols at "
+                            "64 px); trained at 64 px and applied fully convolutionally at other sizes (multiples "
+                            "of 8); option checkpoint=PATH")
 class DeepSC(Method):
     task = "transmit"
 
@@ -57,9 +58,9 @@ class DeepSC(Method):
 
     def setup(self, size: int) -> None:
         size = int(size)
-        if size != _codec().SIZE:
-            raise UserError(f"deepsc is trained for {_codec().SIZE}x{_codec().SIZE} images and does not resize; "
-                            f"run with --size {_codec().SIZE} (got {size})")
+        if size % 8 or size < 16:
+            raise UserError(f"deepsc works on square images whose side is a multiple of 8 (>= 16); got {size}: "
+                            f"use e.g. --size {_codec().SIZE}")
         if self.model is None:
             import torch
 
@@ -73,8 +74,8 @@ class DeepSC(Method):
         if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
             raise UserError(f"deepsc needs a uint8 (H, W, 3) image, got {getattr(img, 'dtype', type(img))} "
                             f"{getattr(img, 'shape', '')}")
-        if img.shape[:2] != (_codec().SIZE, _codec().SIZE):
-            raise UserError(f"deepsc needs {_codec().SIZE}x{_codec().SIZE} images, got {img.shape[1]}x{img.shape[0]}")
+        if img.shape[:2] != (self.size, self.size):
+            raise UserError(f"deepsc was set up for {self.size}x{self.size} images, got {img.shape[1]}x{img.shape[0]}")
         return img
 
     def prepare(self, request: Request) -> Prepared:
@@ -103,9 +104,11 @@ class DeepSC(Method):
         t0 = time.perf_counter()
         y = np.asarray(received[STREAM].y)
         reals = complex_to_reals(y)
-        if reals.size != self.model.n_reals:
-            raise ValueError(f"deepsc received {y.size} symbols, expected {self.model.n_reals // 2}")
+        expect = self.model.lat * (self.size // 8) ** 2
+        if reals.size != expect:
+            raise ValueError(f"deepsc received {y.size} symbols, expected {expect // 2}")
         with torch.no_grad():
             out = self.model.decode(torch.from_numpy(reals[None]).float(), float(snr_db))
         image = _codec().to_uint8(out)[0]
-        return Decoded(image=image, stage_times={"decoder": time.perf_counter() - t0})
+        info = {} if self.size == _codec().SIZE else {"applied_at_px": self.size, "trained_at_px": _codec().SIZE}
+        return Decoded(image=image, stage_times={"decoder": time.perf_counter() - t0}, info=info)
