@@ -107,7 +107,8 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
     for m in (G, D, P, E):
         m.eval().requires_grad_(False)
     config = dict(DEFAULT_CONFIG, w_dim=G.w_dim, generator_sha256=digest)
-    calibrate = str(ctx.options.get("calibrate", "true")).lower() not in ("0", "false", "no")
+    calibrate = str(ctx.options.get("calibrate", "true")).lower() not in ("0", "false", "no") and not (
+        init_from and not ctx.quick)  # trained fields bring their own directions and step lengths
     n_cal = 60 if ctx.quick else 3000
     with torch.no_grad():
         ws = G.mapping(torch.randn(n_cal, G.z_dim, generator=torch.Generator().manual_seed(ctx.seed + 7)))
