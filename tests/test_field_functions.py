@@ -387,3 +387,14 @@ def test_quick_jecc_training_puts_the_channel_in_the_loop_and_records_it(tmp_pat
         zoo.component("field-functions").train(zoo.TrainContext("field-functions", seed=0, device="cpu", steps=1,
                                                                 work_dir=tmp_path / "x", quick=True,
                                                                 options={"snrs": "high"}))
+
+
+def test_refine_halves_a_step_that_overshoots_instead_of_giving_up():
+    G, P = PassG(), FloorP()
+    w = latents([[1, 0, 0, 0, 0]])  # w_0 = 1.5: degree 1, one step of 2.0 lands on 3.5 (degree 3)
+    plain = iterative_matching(G, P, constant_fields(2.0), w, [0], [+1], [1])
+    assert plain.outcomes == [Outcome.GAVE_UP] and list(plain.after) == [3]
+    r = iterative_matching(G, P, constant_fields(2.0), w, [0], [+1], [1], refine=True)
+    # 1.5 + 2 overshoots (undone), + 1 -> 2.5: degree 2 = expected
+    assert r.outcomes == [Outcome.EDITED] and list(r.after) == [2] and list(r.trials) == [2]
+    assert float(r.latents[0, 0]) == pytest.approx(2.5)

@@ -56,9 +56,14 @@ def _read(G, P, w: torch.Tensor) -> np.ndarray:
 
 
 def iterative_matching(G, P, fields, w: torch.Tensor, attributes, directions=None, deltas=None, targets=None,
-                       max_trials: int = 20, matching: bool = True, steps_per_degree: int = 1) -> MatchResult:
+                       max_trials: int = 20, matching: bool = True, steps_per_degree: int = 1,
+                       refine: bool = False) -> MatchResult:
     """Edit latents w (B, w_dim). attributes: (B,) indices; per row either (direction, delta) or a
-    target (``targets[b]`` not None wins). Returns the edited latents and per-row outcomes."""
+    target (``targets[b]`` not None wins). Returns the edited latents and per-row outcomes.
+
+    ``refine`` (not in the papers): a step that carries P past the expected degree is undone and
+    retried at half the length (down to 1/8 of a step, each try counting as a trial) instead of
+    ending the edit there (``gave-up`` with the overshot latent, the papers' loop)."""
     w = w.detach().float().clone()
     if hasattr(fields, "prepare"):  # e.g. Talk2Edit's official fields edit W+
         w = fields.prepare(w)
@@ -96,13 +101,15 @@ def iterative_matching(G, P, fields, w: torch.Tensor, attributes, directions=Non
         deg1 = _read(G, P, w)
     else:
         deg1 = deg0.copy()
+        scale = np.ones(b)
         for _t in range(max_trials):
             rows = np.flatnonzero(active)
             if len(rows) == 0:
                 break
             idx = torch.as_tensor(rows)
+            prev_w, prev_deg = w[idx].clone(), deg1[rows].copy()
             with torch.no_grad():
-                w[idx] = fields.step(w[idx], attr_t[idx], torch.as_tensor(step_dir[rows]))
+                w[idx] = fields.step(w[idx], attr_t[idx], torch.as_tensor(step_dir[rows] * scale[rows]))
             trials[rows] += 1
             deg1[rows] = _read(G, P, w[idx])
             now = deg1[rows, attrs[rows]]
@@ -110,7 +117,11 @@ def iterative_matching(G, P, fields, w: torch.Tensor, attributes, directions=Non
                 if now[j] == expected[i]:
                     outcomes[i], active[i] = Outcome.EDITED, False
                 elif (now[j] - expected[i]) * step_dir[i] > 0:  # passed the expected degree
-                    outcomes[i], active[i] = Outcome.GAVE_UP, False
+                    if refine and scale[i] > 0.125:
+                        w[i], deg1[i] = prev_w[j], prev_deg[j]  # undo, retry with half the step
+                        scale[i] /= 2
+                    else:
+                        outcomes[i], active[i] = Outcome.GAVE_UP, False
         for i in np.flatnonzero(active):
             outcomes[i] = Outcome.GAVE_UP
     after = deg1[np.arange(b), attrs]

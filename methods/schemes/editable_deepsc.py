@@ -49,7 +49,7 @@ class EditableDeepSC(Method):
     def __init__(self, variant: str = "journal", r_inv: int = 110, lambda_inv: float = 1.0, lr_inv: float = 0.1,
                  init: str = "encoder", space: str = "w", adapters: bool | None = None, matching: bool = True,
                  max_trials: int = 100, steps_per_degree: int = 1, fields: str | None = None,
-                 adapters_path: str | None = None, norm: str = "implicit"):
+                 adapters_path: str | None = None, norm: str = "implicit", refine: bool = False):
         if variant not in VARIANTS:
             raise UserError(f"editable-deepsc variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
         self.variant = variant
@@ -68,6 +68,7 @@ class EditableDeepSC(Method):
         self.matching = bool_option(matching, "editable-deepsc matching")
         self.max_trials = int_option(max_trials, "editable-deepsc max_trials", 0, 10_000)
         self.steps_per_degree = int_option(steps_per_degree, "editable-deepsc steps_per_degree", 1, 1000)
+        self.refine = bool_option(refine, "editable-deepsc refine")
         from methods.nets.channel_adapter import NORMS
 
         if norm not in NORMS:
@@ -79,7 +80,7 @@ class EditableDeepSC(Method):
         parts = [f"variant={variant}"]
         defaults = {"r_inv": 110, "lambda_inv": 1.0, "lr_inv": 0.1, "init": "encoder", "space": "w",
                     "adapters": default_adapters, "matching": True, "max_trials": 100, "steps_per_degree": 1,
-                    "norm": "implicit"}
+                    "norm": "implicit", "refine": False}
         for k, default in defaults.items():
             v = getattr(self, k)
             if v != default:
@@ -227,7 +228,7 @@ class EditableDeepSC(Method):
                                    [q.delta if q.mode != "target" else None for q in p],
                                    [q.target if q.mode == "target" else None for q in p],
                                    max_trials=self.max_trials, matching=self.matching,
-                                   steps_per_degree=self.steps_per_degree)
+                                   steps_per_degree=self.steps_per_degree, refine=self.refine)
             dt = (time.perf_counter() - t) / len(rows)
             w = w.clone()
             w[rows] = r.latents.reshape(w[rows].shape)
