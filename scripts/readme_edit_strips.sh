@@ -29,5 +29,8 @@ while IFS=$'\t' read -r name image text; do
   "$BENCH" edit "$image" "$text" --out "$TMP/$name" --json > "$TMP/$name.json"
   cp "$TMP/$name/"*-edit.png "$OUT/$name.png"
   cp "$TMP/$name/"*-edit.json "$OUT/$name.json"
-  echo "$name: $(cat "$TMP/$name.json" | "$PY" -c 'import json,sys; r=json.load(sys.stdin); a=r["parsed"]["attribute_name"]; print(f"{r[\"request\"]!r}: outcome {r[\"outcome\"]}, judged {a} {r[\"judged_before\"][a]} -> {r[\"judged_after\"][a]}, identity verified {r[\"identity_verified\"]}")')"
+  "$PY" -c 'import json, sys
+r = json.load(open(sys.argv[1])); a = r["parsed"]["attribute_name"]
+print("%s: %r -> outcome %s after %d trial(s), judged %s %s -> %s, identity verified %s"
+      % (a, r["request"], r["outcome"], r["trials"], a, r["judged_before"][a], r["judged_after"][a], r["identity_verified"]))' "$TMP/$name.json"
 done < "$TMP/plan.tsv"

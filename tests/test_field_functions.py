@@ -398,3 +398,22 @@ def test_refine_halves_a_step_that_overshoots_instead_of_giving_up():
     # 1.5 + 2 overshoots (undone), + 1 -> 2.5: degree 2 = expected
     assert r.outcomes == [Outcome.EDITED] and list(r.after) == [2] and list(r.trials) == [2]
     assert float(r.latents[0, 0]) == pytest.approx(2.5)
+
+
+def test_matching_never_walks_off_the_latent_distribution():
+    """A field that never reaches the degree is stopped where the next step would leave the radius of
+    the generator's latents (twice their 99th-percentile distance from w_avg), not after max_trials."""
+    from methods.editing.matching import latent_radius
+
+    G = _tiny_g()
+    radius = latent_radius(G)
+    M = FieldFunctions(w_dim=16, hidden=4, layers=2)
+    with torch.no_grad():
+        for f in M.fields:
+            for p in f.parameters():
+                p.zero_()
+            f[-1].bias.fill_(radius / 8)  # a big constant step
+    w = G.w_avg.view(1, -1).clone()
+    r = iterative_matching(G, StuckP(), M, w, [3], [+1], [1], max_trials=100)
+    assert r.outcomes == [Outcome.GAVE_UP] and r.trials[0] < 100
+    assert float((r.latents[0] - G.w_avg).norm()) <= radius

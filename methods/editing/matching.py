@@ -50,6 +50,30 @@ class MatchResult:
     degrees_after: np.ndarray = field(default=None)  # (B, 5) every attribute, after
 
 
+_RADII: dict = {}
+
+
+def latent_radius(G) -> float | None:
+    """How far from G's mean latent an edit may go: twice the 99th percentile of ||w - w_avg|| over
+    2000 seeded mapping samples (None for generators without a mapping network, e.g. test doubles).
+    Field steps repeated up to max_trials can otherwise walk far off the latent distribution, where
+    G makes noise (seen with 51 Bangs steps on an inverted face)."""
+    if not (hasattr(G, "mapping") and hasattr(G, "w_avg")):
+        return None
+    key = id(G)
+    if key not in _RADII:
+        with torch.no_grad():
+            ws = G.mapping(torch.randn(2000, G.z_dim, generator=torch.Generator().manual_seed(99)).to(G.w_avg.device))
+            d = (ws - G.w_avg.view(1, -1)).norm(dim=-1)
+        _RADII[key] = 2.0 * float(torch.quantile(d.float(), 0.99))
+    return _RADII[key]
+
+
+def _distance(G, w: torch.Tensor) -> torch.Tensor:
+    base = w if w.ndim == 2 else w.mean(1)  # W+: the layers' mean
+    return (base - G.w_avg.view(1, -1).to(base)).norm(dim=-1)
+
+
 def _read(G, P, w: torch.Tensor) -> np.ndarray:
     with torch.no_grad():
         return P.predict(G.synthesis(w, noise="const"))
@@ -102,6 +126,7 @@ def iterative_matching(G, P, fields, w: torch.Tensor, attributes, directions=Non
     else:
         deg1 = deg0.copy()
         scale = np.ones(b)
+        radius = latent_radius(G)
         for _t in range(max_trials):
             rows = np.flatnonzero(active)
             if len(rows) == 0:
@@ -111,6 +136,17 @@ def iterative_matching(G, P, fields, w: torch.Tensor, attributes, directions=Non
             with torch.no_grad():
                 w[idx] = fields.step(w[idx], attr_t[idx], torch.as_tensor(step_dir[rows] * scale[rows]))
             trials[rows] += 1
+            if radius is not None:  # a step off the latent distribution is undone and ends the edit
+                far = (_distance(G, w[idx]) > radius).numpy()
+                for j in np.flatnonzero(far):
+                    i = rows[j]
+                    w[i] = prev_w[j]
+                    outcomes[i], active[i] = Outcome.GAVE_UP, False
+                rows, idx = rows[~far], idx[~far]
+                prev_deg = prev_deg[~far]
+                prev_w = prev_w[~far]
+                if len(rows) == 0:
+                    continue
             deg1[rows] = _read(G, P, w[idx])
             now = deg1[rows, attrs[rows]]
             for j, i in enumerate(rows):
