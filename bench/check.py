@@ -32,10 +32,13 @@ CHECK_CONFIG = {
     "dataset": "synthfaces", "snrs": [0.0, 12.0], "n": 3, "seed": 0, "channel": "awgn",
     "metrics": ["psnr", "ssim", "lpips-alex", "edit-success", "others-kept", "id-distance"],
 }
-# absolute tolerance on a (method, SNR) mean; edit rates over 3 images move in steps of 1/3
-TOLERANCES = {"psnr": 0.25, "ssim": 0.01, "lpips-alex": 0.01, "edit-success": 0.34, "others-kept": 0.14,
-              "id-distance": 0.03, "psnr@original": 0.25, "ssim@original": 0.01, "lpips-alex@original": 0.01,
-              "id-distance@original": 0.03, "decode_failure_rate": 0.34}
+# Absolute tolerance on a (method, SNR) mean: about twice the largest move measured between runs with 2 and
+# with 1 torch thread (float reductions differ, and a discrete matching decision can flip): psnr 0.14 dB,
+# ssim 0.012, lpips-alex 0.007, id-distance 0.031, others-kept 0.167 (2 of 12 attribute readings). Edit
+# rates over 3 images move in steps of 1/3, so one flipped edit is tolerated, two are not.
+TOLERANCES = {"psnr": 0.3, "ssim": 0.025, "lpips-alex": 0.015, "edit-success": 0.34, "others-kept": 0.34,
+              "id-distance": 0.06, "psnr@original": 0.3, "ssim@original": 0.025, "lpips-alex@original": 0.015,
+              "id-distance@original": 0.06, "decode_failure_rate": 0.34}
 DEFAULT_TOLERANCE = 0.05
 
 
