@@ -290,3 +290,20 @@ def test_the_bad_input_corpus_ends_in_recorded_outcomes_not_crashes(tmp_path, re
     written = outcome_table(rows, tmp_path / "outcomes")
     table = written[1].read_text()
     assert "not-understood" in table and "edit-stress" in table
+
+
+def test_shipped_adapters_still_help_at_minus_6_db(tmp_path, registries):
+    """Guard for the shipped channel adapters (docs/editable-deepsc.md: -0.085 LPIPS-vgg at -6 dB on 40
+    test images): on 6 test images with a shorter inversion they must still lower LPIPS-vgg to the
+    ground-truth edit by a clear margin."""
+    from bench.results import load
+    from bench.runner import SweepConfig, run_sweep
+
+    specs = ["editable-deepsc:r_inv=40", "editable-deepsc:r_inv=40,adapters=false"]
+    run_sweep(SweepConfig(methods=specs, dataset="synthfaces", snrs=[-6], n=6, out=tmp_path / "r",
+                          metrics=["lpips-vgg"], set_metrics=False, progress=False))
+    df = load(tmp_path / "r")
+    means = df.groupby("method")["lpips-vgg"].mean()
+    with_a = means[METHODS.create(specs[0]).spec]
+    without = means[METHODS.create(specs[1]).spec]
+    assert with_a < without - 0.03, (with_a, without)
