@@ -111,6 +111,19 @@ def run_paper(paper: str, out: Path | None = None, n: int = 4, snrs=None, hires_
         run.wall_s[sw.name] = round(time.time() - t0, 1)
     if paper == "conference":
         run.wall_s["fig3de_continuous"] = _continuous(out, n, echo)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "paper_run.json").write_text(json.dumps({"n": n, "wall_s": run.wall_s, "unavailable": run.unavailable,
+                                                    "total_wall_s": round(sum(run.wall_s.values()), 1)}, indent=1))
+    return run
+
+
+def load_run(paper: str, out: Path, n: int, snrs, hires_size: int) -> PaperRun:
+    """The record of the last ``bench paper`` run in ``out`` (for ``--report-only``)."""
+    run = PaperRun(paper, Path(out), n, list(snrs or []), hires_size, plan(paper, n, snrs, hires_size))
+    rec = Path(out) / "paper_run.json"
+    if rec.exists():
+        d = json.loads(rec.read_text())
+        run.n, run.wall_s, run.unavailable = d.get("n", n), d.get("wall_s", {}), d.get("unavailable", [])
     return run
 
 
@@ -161,8 +174,9 @@ def build_paper_report(run: PaperRun) -> Path:
     build_report(out / "results.sqlite", out / "figures")
     lines = [f"# Editable-DeepSC {paper} paper, regenerated on the embedded tier", "",
              f"`bench paper {paper} --n {run.n}` · {len(df)} result rows in `results.sqlite` · SNRs "
-             f"{', '.join(f'{s:g}' for s in sorted(df['snr'].unique()))} dB · wall time per sweep (s): "
-             + ", ".join(f"{k} {v}" for k, v in run.wall_s.items()), "",
+             f"{', '.join(f'{s:g}' for s in sorted(df['snr'].unique()))} dB · wall time on this machine "
+             f"{sum(run.wall_s.values()):.0f} s (per sweep: " + ", ".join(f"{k} {v} s" for k, v in run.wall_s.items())
+             + "; reused rows cost nothing)", "",
              "Faces are SynthFaces (the embedded world, 64 px native), not CelebA; FID/KID are FD/KD on ImageNet "
              "VGG16 features (no Inception weights offline); every edit is also scored against the exact "
              "ground-truth edit by the independent judge and the identity embedder. Paper values sit beside ours; "
@@ -279,8 +293,24 @@ def _grid(out: Path, sub, snr: float, dest: Path) -> Path | None:
     return dest
 
 
-def _verdicts_at(sub, fd, ours, pv, paper) -> list[str]:
+def _ordering_verdicts(sub, fd, ours) -> list[str]:
+    """How often ours is the best (lowest LPIPS-alex per image mean / lowest FD per set) across the SNRs:
+    the conference's 'better than all data-oriented methods at every SNR' claims."""
     lines = []
+    for label, table in (("LPIPS-alex", sub.groupby(["snr", "method"])["lpips-alex"].mean().unstack("method")),
+                         ("FD-VGG16 (FID stand-in)", fd.groupby(["snr", "method"])["value"].mean().unstack("method")
+                          if len(fd) else None)):
+        if table is None or ours not in table.columns or table.shape[1] < 2:
+            continue
+        best = [bool(row[ours] <= row.drop(ours).min()) for _, row in table.iterrows()]
+        lines.append(f"* **{label}: ours best at {sum(best)} of {len(best)} SNRs** "
+                     f"({', '.join(f'{s:g} dB' for s, b in zip(table.index, best) if b) or 'none'}) — the paper "
+                     f"claims every SNR: {'reproduced' if all(best) else 'not reproduced'}")
+    return lines
+
+
+def _verdicts_at(sub, fd, ours, pv, paper) -> list[str]:
+    lines = _ordering_verdicts(sub, fd, ours) if paper == "conference" else []
     claims = [c for c in pv.get("claims", []) if c.get("relative_improvement") is not None]
     for c in claims:
         snr = float(c["snr_db"])
@@ -414,8 +444,10 @@ def _conference_tables(df, run, pv, tables) -> list[str]:
     main = df[df.method.isin(CONFERENCE_METHODS)]
     if len(main):
         t = main.groupby("method")[["bpp", "cbr_paper", "channel_uses"]].mean()
-        t["paper bpp"] = [pv["table_I_bpp"]["values"].get(m.split(":")[0] if m.startswith("editable") else m)
-                          for m in t.index]
+        paper_name = {"deepjscc": "deepjscc", "deepjscc-huffman-rs": "deepjscc", "jpeg-ldpc+edit": "jpeg-ldpc",
+                      "jpeg-ldpc-huffman-rs": "jpeg-ldpc"}
+        t["paper bpp"] = [pv["table_I_bpp"]["values"].get("editable-deepsc" if m.startswith("editable")
+                                                            else paper_name.get(m, m)) for m in t.index]
         to_latex(t, tables / "conf_table1.tex", caption="bpp")
         lines += [to_markdown(t, "%.4f"), ""]
     cont = run.out / "continuous" / "continuous.json"

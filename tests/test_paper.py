@@ -33,15 +33,16 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     monkeypatch.setitem(P.OURS, "journal", b)
     monkeypatch.setattr(P, "plan", lambda paper, n, snrs, hires: [
         P.Sweep("fig4_main", [a, b], "synthfaces", [-6.0]),
-        P.Sweep("fig6_hires", ["deepsc"], "synthfaces", [-6.0], size=128)])  # a 64-px codec asked for 128 px
+        P.Sweep("fig6_hires", ["deepsc"], "synthfaces", [-6.0], size=100)])  # not a multiple of 8: DeepSC refuses
     lines = []
     run = P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append)
-    assert any("deepsc @ fig6_hires" in u and "64" in u for u in run.unavailable)
+    assert any("deepsc @ fig6_hires" in u and "multiple of 8" in u for u in run.unavailable)
     text = P.build_paper_report(run).read_text()
     assert "## Fig. 4" in text and "LPIPS vs second best" in text and "paper −40.4 %" in text
     assert "Not run" in text and "deepsc @ fig6_hires" in text
     assert (tmp_path / "p" / "tables" / "fig4_main_lpips-alex.tex").exists()
     assert (tmp_path / "p" / "figures" / "fig4_main_grid.png").exists()
+    assert json.loads((tmp_path / "p" / "paper_run.json").read_text())["unavailable"] == run.unavailable
     lines.clear()
     P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append)  # everything is reused
     assert all("0 new rows" in line for line in lines if "fig4_main" in line)

@@ -23,12 +23,11 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from reports.paper import PaperRun, build_paper_report, plan, run_paper
+    from reports.paper import build_paper_report, load_run, run_paper
 
     out = Path(args.out) if args.out else Path("runs") / "paper" / args.paper
     if args.report_only:
-        pr = PaperRun(args.paper, out, args.n, list(args.snr or []), args.hires_size,
-                      plan(args.paper, args.n, args.snr, args.hires_size))
+        pr = load_run(args.paper, out, args.n, args.snr, args.hires_size)
     else:
         pr = run_paper(args.paper, out, n=args.n, snrs=args.snr, hires_size=args.hires_size)
     readme = build_paper_report(pr)
