@@ -29,6 +29,7 @@ EDIT_METRICS = ["lpips-alex", "lpips-vgg", "ssim", "edit-success", "edit-success
 PAPERS = ("journal", "conference")
 GRID_SNR = 6.0  # the SNR of the qualitative grids (the conference's Fig. 4 is at 6 dB)
 GRID_ROWS = 3
+MIN_VERDICT_N = 5  # fewer paired images than this give a number but no verdict
 
 
 @dataclass
@@ -328,19 +329,24 @@ def _verdicts_at(sub, fd, ours, pv, paper) -> list[str]:
             b = at[at.method == second].set_index("image_id")[col]
             common = a.index.intersection(b.index)
             est, lo, hi = _bootstrap_ratio(a[common].to_numpy(), b[common].to_numpy())
-            verdict = "reproduced (ours is better)" if lo > 0 else "not reproduced" if hi < 0 else "inconclusive"
+            # as a change of LPIPS relative to the second best: negative = ours lower (better)
+            ch, ch_lo, ch_hi = -est, -hi, -lo
+            if len(common) < MIN_VERDICT_N:
+                verdict = f"no verdict: n={len(common)} is too few images (at least {MIN_VERDICT_N}; use --n)"
+            else:
+                verdict = "reproduced (ours is better)" if ch_hi < 0 else "not reproduced" if ch_lo > 0 \
+                    else "inconclusive (the CI includes 0)"
             lines.append(f"* **{snr:g} dB, LPIPS vs second best ({second})**: paper −{100 * c['relative_improvement']:.1f} %, "
-                         f"ours {'−' if est >= 0 else '+'}{abs(100 * est):.1f} % [95 % CI {100 * lo:.1f}, {100 * hi:.1f}] "
+                         f"ours {100 * ch:+.1f} % [95 % CI {100 * ch_lo:+.1f}, {100 * ch_hi:+.1f}] "
                          f"(n={len(common)}) — {verdict}")
         elif c["metric"] == "fid" and len(fd):
             at_fd = fd[fd.snr == snr].groupby("method")["value"].mean()
             if ours in at_fd and len(at_fd) > 1:
                 second = at_fd.drop(ours).idxmin()
-                est = 1 - at_fd[ours] / at_fd[second]
+                ch = at_fd[ours] / at_fd[second] - 1
                 lines.append(f"* **{snr:g} dB, FID (FD-VGG16 here) vs second best ({second})**: paper "
-                             f"−{100 * c['relative_improvement']:.1f} %, ours {'−' if est >= 0 else '+'}"
-                             f"{abs(100 * est):.1f} % (set metric, no CI) — "
-                             f"{'same direction' if est > 0 else 'not reproduced'}")
+                             f"−{100 * c['relative_improvement']:.1f} %, ours {100 * ch:+.1f} % (set metric, no CI) — "
+                             f"{'same direction' if ch < 0 else 'not reproduced'}")
     return lines + [""] if lines else []
 
 
@@ -398,7 +404,8 @@ def _journal_tables(df, sets, run, pv, tables) -> list[str]:
             rows.append({"set": f"{ds} {size}px", "LPIPS w/o adapters": b[common].mean(),
                          "LPIPS with adapters": a[common].mean(), "difference": diff.mean(),
                          "95% CI": f"[{lo:.4f}, {hi:.4f}]", "n": len(common),
-                         "verdict": "adapters help" if hi < 0 else "adapters hurt" if lo > 0 else "no clear effect"})
+                         "verdict": f"no verdict (n < {MIN_VERDICT_N})" if len(common) < MIN_VERDICT_N else
+                         "adapters help" if hi < 0 else "adapters hurt" if lo > 0 else "no clear effect"})
     if rows:
         t = pd.DataFrame(rows).set_index("set")
         to_latex(t, tables / "table4_adapters.tex", caption="fine-tuning")

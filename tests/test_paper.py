@@ -39,6 +39,7 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     assert any("deepsc @ fig6_hires" in u and "multiple of 8" in u for u in run.unavailable)
     text = P.build_paper_report(run).read_text()
     assert "## Fig. 4" in text and "LPIPS vs second best" in text and "paper −40.4 %" in text
+    assert "no verdict: n=2 is too few images" in text  # two images give a number, not a verdict
     assert "Not run" in text and "deepsc @ fig6_hires" in text
     assert (tmp_path / "p" / "tables" / "fig4_main_lpips-alex.tex").exists()
     assert (tmp_path / "p" / "figures" / "fig4_main_grid.png").exists()
