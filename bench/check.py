@@ -58,7 +58,7 @@ def measure(config: dict, out: Path) -> tuple[dict, dict]:
     df = load(out)
     meta = {"method", "dataset", "image_id", "snr", "channel", "seed", "size", "task", "channel_uses", "cbr_paper",
             "cbr_complex", "bpp", "text_sent", "text_received", "received_path", "outcome", "provenance",
-            "weights", "created"}
+            "weights", "created", "decode_failures"}
     metrics = [c for c in df.columns if c not in meta and not c.startswith(("time.", "info."))]
     df["decode_failure_rate"] = (df["decode_failures"] > 0).astype(float)
     means: dict = {}
@@ -66,8 +66,6 @@ def measure(config: dict, out: Path) -> tuple[dict, dict]:
     for (method, snr), g in df.groupby(["method", "snr"]):
         vals = {}
         for m in metrics + ["decode_failure_rate"]:
-            if m == "decode_failures":
-                continue
             v = g[m].astype(float).mean(skipna=True)
             if not math.isnan(v):
                 vals[m] = round(float(v), 6)

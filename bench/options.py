@@ -62,3 +62,15 @@ def bool_option(value: Any, what: str) -> bool:
     if not isinstance(value, bool):
         raise UserError(f"{what} must be true or false, got {_given(value)}")
     return value
+
+
+def snr_list_option(value: Any, what: str) -> list[float]:
+    """Comma- (or semicolon-) separated SNRs in dB (``--set snrs=-6,0,6``) as distinct finite floats; a
+    single number arrives as int/float. ``what`` names the option ("channel-adapters snrs")."""
+    try:
+        vals = [float(v) for v in str(value).replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise UserError(f"{what} must be comma-separated numbers of dB, got {_given(value)}") from None
+    if not vals or not all(math.isfinite(v) for v in vals) or len(set(vals)) != len(vals):
+        raise UserError(f"{what} must be distinct finite numbers of dB, got {_given(value)}")
+    return vals

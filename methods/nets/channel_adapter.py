@@ -114,13 +114,15 @@ class LatentLink(nn.Module):
         return cls(*latent_stats(G))
 
     def encode(self, w: torch.Tensor, ce: nn.Module | None = None, send_norm: bool = False) -> torch.Tensor:
-        """(B, n) latents -> (B, n) paired reals with mean |x|^2 = 1 per complex symbol (n + 2 with
-        ``send_norm``: the norm symbol last, mean power of the whole block <= 1)."""
+        """(B, w_dim) latents, or (B, L, w_dim) for W+ (one block of L latents; the adapter acts on each),
+        -> (B, n) paired reals with mean |x|^2 = 1 per complex symbol (n + 2 with ``send_norm``: the norm
+        symbol last, mean power of the whole block <= 1)."""
         from channels.analog.torch_view import power_normalize_reals
 
         s = (w - self.mean) / self.std
         if ce is not None:
             s = ce(s)
+        s = s.reshape(s.shape[0], -1)
         x = power_normalize_reals(s)
         if not send_norm:
             return x
@@ -128,15 +130,18 @@ class LatentLink(nn.Module):
         a = (s.norm(dim=-1, keepdim=True) / (self.c * k ** 0.5) - 1.0).clamp(-1.0, 1.0) / 2 ** 0.5
         return torch.cat([x, a, a], dim=-1)
 
-    def decode(self, y: torch.Tensor, cd: nn.Module | None = None, send_norm: bool = False) -> torch.Tensor:
-        """(B, n) received paired reals (n + 2 with ``send_norm``) -> (B, n) latents."""
+    def decode(self, y: torch.Tensor, cd: nn.Module | None = None, send_norm: bool = False,
+               layers: int = 0) -> torch.Tensor:
+        """(B, n) received paired reals (n + 2 with ``send_norm``) -> (B, w_dim) latents, or (B, layers,
+        w_dim) with ``layers`` > 0 (W+)."""
         if send_norm:
             a = (y[..., -2:-1] + y[..., -1:]) / 2 ** 0.5
             y = y[..., :-2] * (1.0 + a.clamp(-1.0, 1.0)).clamp_min(0.05)
-        r = y * self.c
+        r = (y * self.c).reshape(y.shape[0], -1, self.mean.shape[-1])
         if cd is not None:
             r = cd(r)
-        return self.mean + self.std * r
+        w = self.mean + self.std * r
+        return w if layers else w.reshape(y.shape[0], -1)
 
 
 def build(config: dict) -> ChannelAdapters:

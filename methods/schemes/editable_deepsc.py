@@ -255,10 +255,7 @@ class EditableDeepSC(Method):
         with torch.no_grad():
             w = prepared.state
             ce = self.ad.pair(snr_db)[0] if self.ad is not None else None
-            if self.space == "w":
-                z = self.link.encode(w.reshape(1, -1), ce, send_norm=self.norm == "sent")
-            else:
-                z = self._encode_plus(w, ce)
+            z = self.link.encode(w, ce, send_norm=self.norm == "sent")
         # exact float64 unit power (the float32 network output is normalised again in float64)
         from channels.analog import power_normalize
 
@@ -291,8 +288,8 @@ class EditableDeepSC(Method):
             y = torch.from_numpy(reals.astype(np.float32)).view(1, -1)
             cd = self.ad.pair(snr)[1] if self.ad is not None else None
             with torch.no_grad():
-                lat.append(self.link.decode(y, cd, send_norm=self.norm == "sent")[0] if self.space == "w"
-                           else self._decode_plus(y, cd))
+                lat.append(self.link.decode(y, cd, send_norm=self.norm == "sent",
+                                            layers=self.G.num_ws if self.space == "w+" else 0)[0])
             notes.append({} if self.ad is None else {"adapter_snr": self.ad.nearest(snr),
                                                      "adapter_nearest": self.ad.nearest(snr) != float(snr)})
         t_ch = (time.perf_counter() - t0) / len(receptions)
@@ -308,33 +305,6 @@ class EditableDeepSC(Method):
                 note = {**note, "resized": True}
             out.append(Decoded(image=img, stage_times={"channel_decoding": t_ch, "decoding": t_dec}, info=note))
         return out
-
-
-    # W+: one standardised block of num_ws * w_dim reals (the adapters act on each layer's w)
-    def _encode_plus(self, w, ce):
-        import torch
-
-        from channels.analog.torch_view import power_normalize_reals
-
-        s = (w.reshape(-1, self.G.w_dim) - self.link.mean) / self.link.std
-        if ce is not None:
-            s = ce(s)
-        s = s.reshape(1, -1)
-        x = power_normalize_reals(s)
-        if self.norm == "sent":
-            k = s.shape[-1] // 2
-            a = (s.norm(dim=-1, keepdim=True) / (self.link.c * k ** 0.5) - 1.0).clamp(-1, 1) / 2 ** 0.5
-            x = torch.cat([x, a, a], -1)
-        return x
-
-    def _decode_plus(self, y, cd):
-        if self.norm == "sent":
-            a = (y[..., -2:-1] + y[..., -1:]) / 2 ** 0.5
-            y = y[..., :-2] * (1.0 + a.clamp(-1.0, 1.0)).clamp_min(0.05)
-        r = (y * self.link.c).reshape(-1, self.G.w_dim)
-        if cd is not None:
-            r = cd(r)
-        return self.link.mean + self.link.std * r
 
 
 class _LiftedFields:

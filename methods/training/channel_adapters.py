@@ -37,16 +37,10 @@ EVAL_AT = {25, 50, 100, 200, 400, 600, 800, 1000, 1500, 2000}  # held-out figure
 
 
 def _snrs(ctx: TrainContext) -> list[float]:
+    from bench.options import snr_list_option
+
     raw = ctx.options.get("snrs")
-    if raw is None:
-        return list(DEFAULT_CONFIG["snrs"])
-    try:
-        vals = [float(v) for v in str(raw).replace(";", ",").split(",") if v.strip()]
-    except ValueError:
-        raise UserError(f"channel-adapters snrs must be comma-separated numbers of dB, got {raw!r}") from None
-    if not vals or any(not np.isfinite(v) for v in vals) or len(set(vals)) != len(vals):
-        raise UserError(f"channel-adapters snrs must be distinct finite numbers of dB, got {raw!r}")
-    return vals
+    return list(DEFAULT_CONFIG["snrs"]) if raw is None else snr_list_option(raw, "channel-adapters snrs")
 
 
 def _faces(n: int, size: int) -> np.ndarray:

@@ -81,17 +81,9 @@ def _draw(ctx, G, P, gen: torch.Generator, n: int):
 
 
 def _snr_list(raw) -> list[float]:
-    from bench.errors import UserError
+    from bench.options import snr_list_option
 
-    if raw in (None, ""):
-        return []
-    try:
-        vals = [float(v) for v in str(raw).replace(";", ",").split(",") if v.strip()]
-    except ValueError:
-        raise UserError(f"field-functions snrs must be comma-separated numbers of dB, got {raw!r}") from None
-    if not vals or not all(np.isfinite(vals)):
-        raise UserError(f"field-functions snrs must be finite numbers of dB, got {raw!r}")
-    return vals
+    return [] if raw in (None, "") else snr_list_option(raw, "field-functions snrs")
 
 
 def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str | None = None) -> None:
