@@ -18,6 +18,17 @@ element-wise, so each image's trajectory does not depend on its batch mates. Noi
 the generator's constant noise; optimising them (with the usual multi-scale noise
 regularisation) is an option, off by default.
 
+With ``lr_generator > 0`` (Talk2Edit: the generator is fine-tuned on the image) every image gets
+its own copy of the synthesis weights. A batch keeps them as one stacked tensor per parameter and
+runs ``torch.func.vmap`` over ``functional_call``: the per-image losses are summed and Adam is
+element-wise, so each image's generator follows the trajectory it would follow alone, up to float
+rounding; the latent-noise draws are seeded per image by its content. Rounding is not negligible
+for Talk2Edit's settings: lr 0.1 with latent noise is chaotic, so a batched and a lone inversion
+of the same image end at equally good but different latents (64 px, 60 steps, 5 images: mean
+loss 0.2964 vs 0.2966, latent gap 1.4-3.5 against a norm of 13.6; the plain batched inversion
+behaves the same). Without latent noise the two agree to 2e-4 (tests). The result
+carries one fine-tuned generator per image (``InversionResult.generators``).
+
 Works with any generator exposing ``synthesis(ws, noise=...)``, ``num_ws``, ``w_dim``, ``z_dim``,
 ``w_avg``, ``mapping`` and ``make_noise`` (methods.nets.stylegan2.Generator).
 """
@@ -48,7 +59,7 @@ class InversionConfig:
     betas: tuple = (0.9, 0.999)
     record_every: int = 0  # >0: keep the mean loss every k steps in result.history
     # Talk2Edit's image inversion (rosinality's projector): a ramped learning rate, decaying latent
-    # noise and, with lr_generator > 0, the generator fine-tuned on the image (one image per call)
+    # noise and, with lr_generator > 0, the generator fine-tuned on the image (one copy per image)
     lr_schedule: str = "constant"  # 'constant' | 'ramp' (0.05 warm-up, cosine ramp-down over the last 25 %)
     latent_noise: float = 0.0  # noise on the latent, x the latents' spread, decaying to 0 at noise_ramp
     noise_ramp: float = 0.75
@@ -76,7 +87,8 @@ class InversionResult:
     lpips: torch.Tensor  # (B,)
     noise: list | None = None  # optimised noise maps (optimize_noise=True)
     history: list = field(default_factory=list)
-    generator: object | None = None  # the fine-tuned copy of G (lr_generator > 0); decode with it
+    generator: object | None = None  # the fine-tuned copy of G (lr_generator > 0, one image); decode with it
+    generators: list | None = None  # lr_generator > 0: one fine-tuned copy of G per image, in batch order
 
     def images_uint8(self) -> np.ndarray:
         return to_uint8(self.images)
@@ -227,12 +239,14 @@ def invert(G, targets, config: InversionConfig | None = None, init_latents: torc
         params += noise
     groups = [{"params": params}]
     G_run = G
-    if cfg.lr_generator > 0:
-        if b != 1:
-            raise UserError(f"fine-tuning the generator on the image (lr_generator > 0) inverts one image per call, "
-                            f"got {b}; use invert_batched(..., batch_size=1)")
+    per_image = None
+    if cfg.lr_generator > 0 and b == 1:
         G_run = copy.deepcopy(G).eval().requires_grad_(True)
         groups.append({"params": [p for p in G_run.parameters()], "lr": cfg.lr_generator})
+    elif cfg.lr_generator > 0:
+        per_image = PerImageSynthesis(G, b)
+        groups.append({"params": list(per_image.params.values()), "lr": cfg.lr_generator})
+    synthesis = per_image.synthesis if per_image is not None else G_run.synthesis
     opt = torch.optim.Adam(groups, lr=cfg.lr, betas=tuple(cfg.betas))
     lp = LPIPSToTarget(lpips_model, target)
     was_training = G.training
@@ -246,6 +260,9 @@ def invert(G, targets, config: InversionConfig | None = None, init_latents: torc
         with torch.no_grad():
             ws = G.mapping(torch.randn(2000, G.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 2)).to(device))
             latent_std = float(((ws - ws.mean(0)).pow(2).sum() / len(ws)) ** 0.5)
+        # one noise stream per image, seeded by the image itself: a batch draws what each image
+        # would draw alone, whatever its position or batch mates
+        noise_gens = [torch.Generator().manual_seed(cfg.seed * 1_000_003 + _digest(target[i])) for i in range(b)]
 
     def losses(x):
         mse = (x - target).pow(2).flatten(1).mean(1)
@@ -261,8 +278,9 @@ def invert(G, targets, config: InversionConfig | None = None, init_latents: torc
                 lat_in = lat
                 if latent_std > 0:
                     strength = latent_std * cfg.latent_noise * max(0.0, 1 - t / cfg.noise_ramp) ** 2
-                    lat_in = lat + torch.randn_like(lat) * strength
-                x = G_run.synthesis(lat_in, noise=noise)
+                    draw = torch.stack([torch.randn(lat.shape[1:], generator=g) for g in noise_gens])
+                    lat_in = lat + draw.to(lat.device) * strength
+                x = synthesis(lat_in, noise=noise)
                 loss, _, _ = losses(x)
                 total = loss.sum()
                 if cfg.optimize_noise and cfg.noise_reg > 0:
@@ -282,7 +300,7 @@ def invert(G, targets, config: InversionConfig | None = None, init_latents: torc
             final = lat.detach()
             if G_run is not G:
                 G_run.requires_grad_(False)
-            x = G_run.synthesis(final, noise=[n.detach() for n in noise] if cfg.optimize_noise else noise)
+            x = synthesis(final, noise=[n.detach() for n in noise] if cfg.optimize_noise else noise)
             loss, mse, perc = losses(x)
     finally:
         for p, r in zip(G.parameters(), req):
@@ -290,7 +308,68 @@ def invert(G, targets, config: InversionConfig | None = None, init_latents: torc
         G.train(was_training)
     return InversionResult(latents=final.clone(), images=x.detach(), loss=loss.detach(), mse=mse.detach(),
                            lpips=perc.detach(), noise=[n.detach() for n in noise] if cfg.optimize_noise else None,
-                           history=history, generator=G_run if G_run is not G else None)
+                           history=history, generator=G_run if G_run is not G else None,
+                           generators=[G_run] if G_run is not G else
+                           per_image.generators() if per_image is not None else None)
+
+
+def _digest(image: torch.Tensor) -> int:
+    import zlib
+
+    return zlib.crc32(image.detach().cpu().float().numpy().tobytes())
+
+
+class PerImageSynthesis:
+    """``b`` independent copies of G's synthesis weights, run as one batch.
+
+    Each parameter (all but the mapping network, which a W/W+ inversion never uses) is stacked to
+    (b, ...); ``synthesis`` maps image i's latent through copy i with ``torch.func.vmap`` over
+    ``functional_call``, so per-sample weights become one batched (grouped) convolution.
+    ``generators()`` returns ordinary frozen Generator copies holding each image's weights.
+    """
+
+    def __init__(self, G, b: int):
+        self.G, self.b = G, b
+        self.params = {n: p.detach().unsqueeze(0).repeat(b, *[1] * p.ndim).clone().requires_grad_(True)
+                       for n, p in G.named_parameters() if not n.startswith("style.")}
+        self.buffers = dict(G.named_buffers())
+        self._module = _Synthesis(G)
+
+    def synthesis(self, ws: torch.Tensor, noise="const") -> torch.Tensor:
+        from torch.func import functional_call, vmap
+
+        module = self._module
+        buffers = {f"G.{k}": v for k, v in self.buffers.items()}
+
+        def one(p, w, ns):
+            n = noise if ns is None else [t[None] for t in ns]
+            return functional_call(module, ({f"G.{k}": v for k, v in p.items()}, buffers), (w[None], n), strict=False)
+
+        ns = None if isinstance(noise, str) else list(noise)
+        in_dims = (0, 0, None if ns is None else 0)
+        return vmap(one, in_dims=in_dims, randomness="different")(self.params, ws, ns)[:, 0]
+
+    def generators(self) -> list:
+        out = []
+        for i in range(self.b):
+            g = copy.deepcopy(self.G).eval().requires_grad_(False)
+            with torch.no_grad():
+                for n, p in g.named_parameters():
+                    if n in self.params:
+                        p.copy_(self.params[n][i].detach())
+            out.append(g)
+        return out
+
+
+class _Synthesis(torch.nn.Module):
+    """G.synthesis as a module forward, for functional_call."""
+
+    def __init__(self, G):
+        super().__init__()
+        self.G = G
+
+    def forward(self, ws, noise):
+        return self.G.synthesis(ws, noise=noise)
 
 
 def invert_batched(G, targets, batch_size: int = 8, config: InversionConfig | None = None, **kw) -> InversionResult:
@@ -301,4 +380,6 @@ def invert_batched(G, targets, batch_size: int = 8, config: InversionConfig | No
                            loss=torch.cat([p.loss for p in parts]), mse=torch.cat([p.mse for p in parts]),
                            lpips=torch.cat([p.lpips for p in parts]),
                            noise=None if parts[0].noise is None else
-                           [torch.cat(ns) for ns in zip(*[p.noise for p in parts])])
+                           [torch.cat(ns) for ns in zip(*[p.noise for p in parts])],
+                           generators=None if parts[0].generators is None else
+                           [g for p in parts for g in p.generators])

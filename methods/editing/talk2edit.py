@@ -73,6 +73,13 @@ class Talk2EditEditor(Editor):
 
     # ------------------------------------------------------------------ editing
     def edit(self, image: np.ndarray, instruction: str | None) -> EditResult:
+        return self.edit_batch([image], [instruction])[0]
+
+    def edit_batch(self, images: list[np.ndarray], instructions: list[str | None]) -> list[EditResult]:
+        """Edits several images at once (the M1 receiver hands over all SNRs of an image): the
+        inversions run as one batch, each image with its own fine-tuned generator copy
+        (``methods.editing.inversion.PerImageSynthesis``); parsing, matching and decoding stay per
+        image. Each image's ``inversion`` time is its share of the batch's."""
         import torch
 
         from methods.editing.inversion import TALK2EDIT, InversionConfig, invert, to_uint8
@@ -80,36 +87,48 @@ class Talk2EditEditor(Editor):
 
         if self.G is None:
             raise UserError("the talk2edit editor is not set up (call setup(size) first)")
-        image = np.asarray(image, np.uint8)
-        times: dict[str, float] = {}
-        t = time.perf_counter()
-        parsed = self._parse(instruction or "")
-        times["parse"] = time.perf_counter() - t
-        info = _parsed_info(parsed)
-        if not parsed.understood:
-            return EditResult(image, Outcome.NOT_UNDERSTOOD, info, 0, times)
+        if len(images) != len(instructions):
+            raise UserError(f"edit_batch got {len(images)} images but {len(instructions)} instructions")
+        images = [np.asarray(im, np.uint8) for im in images]
+        results: list[EditResult | None] = [None] * len(images)
+        parsed_all, times_all = [], []
+        for k, (image, instruction) in enumerate(zip(images, instructions)):
+            t = time.perf_counter()
+            parsed = self._parse(instruction or "")
+            times_all.append({"parse": time.perf_counter() - t})
+            parsed_all.append(parsed)
+            if not parsed.understood:
+                results[k] = EditResult(image, Outcome.NOT_UNDERSTOOD, _parsed_info(parsed), 0, times_all[k])
+        todo = [k for k in range(len(images)) if results[k] is None]
+        if not todo:
+            return results
         res = self.G.resolution
-        x = _resize(image, res)
         cfg = InversionConfig(**{**TALK2EDIT, "steps": self.steps, "lr_generator": self.lr_generator,
                                  "lpips_net": self.loss.split("-")[1]})
         t = time.perf_counter()
-        inv = invert(self.G, x[None], cfg)
-        times["inversion"] = time.perf_counter() - t
-        G = inv.generator if inv.generator is not None else self.G
-        t = time.perf_counter()
-        target = parsed.target if parsed.mode == "target" else None
-        r = iterative_matching(G, self.P, self.fields, inv.latents, [parsed.attribute],
-                               [parsed.direction if target is None else None],
-                               [parsed.delta if target is None else None], [target],
-                               max_trials=self.max_trials, matching=self.matching,
-                               steps_per_degree=self.steps_per_degree)
-        times["editing"] = time.perf_counter() - t
-        t = time.perf_counter()
-        with torch.no_grad():
-            out = to_uint8(G.synthesis(r.latents, noise="const"))[0]
-        times["decoding"] = time.perf_counter() - t
-        info.update(degree_before=int(r.before[0]), expected_degree=int(r.expected[0]), degree_after=int(r.after[0]))
-        return EditResult(_resize(out, image.shape[0], image.shape[1]), r.outcomes[0], info, int(r.trials[0]), times)
+        inv = invert(self.G, np.stack([_resize(images[k], res) for k in todo]), cfg)
+        share = (time.perf_counter() - t) / len(todo)
+        for j, k in enumerate(todo):
+            parsed, times = parsed_all[k], times_all[k]
+            times["inversion"] = share
+            G = inv.generators[j] if inv.generators is not None else self.G
+            t = time.perf_counter()
+            target = parsed.target if parsed.mode == "target" else None
+            r = iterative_matching(G, self.P, self.fields, inv.latents[j:j + 1], [parsed.attribute],
+                                   [parsed.direction if target is None else None],
+                                   [parsed.delta if target is None else None], [target],
+                                   max_trials=self.max_trials, matching=self.matching,
+                                   steps_per_degree=self.steps_per_degree)
+            times["editing"] = time.perf_counter() - t
+            t = time.perf_counter()
+            with torch.no_grad():
+                out = to_uint8(G.synthesis(r.latents, noise="const"))[0]
+            times["decoding"] = time.perf_counter() - t
+            info = _parsed_info(parsed)
+            info.update(degree_before=int(r.before[0]), expected_degree=int(r.expected[0]),
+                        degree_after=int(r.after[0]))
+            results[k] = EditResult(_resize(out, *images[k].shape[:2]), r.outcomes[0], info, int(r.trials[0]), times)
+        return results
 
 
 def _parsed_info(parsed) -> dict:

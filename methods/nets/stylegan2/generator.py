@@ -83,8 +83,9 @@ class ModulatedConv2d(nn.Module):
         self.modulation = EqualLinear(w_dim, in_ch, bias_init=1.0)
 
     def _weights(self):
-        """(scaled weight, per (out, in) squared norms); cached while the weight is frozen."""
-        if self.weight.requires_grad:
+        """(scaled weight, per (out, in) squared norms); cached while the weight is a frozen Parameter
+        (not under torch.func.functional_call/vmap, where it is a per-sample tensor)."""
+        if self.weight.requires_grad or not isinstance(self.weight, nn.Parameter):
             weight = self.weight[0] * self.scale
             return weight, weight.square().sum(dim=[2, 3])
         key = (self.weight._version, self.weight.data_ptr(), self.weight.dtype)
