@@ -32,21 +32,23 @@ def parsed_dict(parsed) -> dict:
     out = {"text": parsed.text, "understood": bool(parsed.understood), "reason": parsed.reason,
            "attribute": parsed.attribute, "attribute_name": parsed.attribute_name,
            "direction": parsed.direction, "delta": parsed.delta, "mode": parsed.mode, "target": parsed.target,
-           "confidence": round(float(parsed.confidence), 4)}
+           "confidence": round(float(parsed.confidence), 4), "reader": getattr(parsed, "reader", "encoder")}
     if parsed.understood and parsed.mode == "target" and parsed.target is not None:
         out["target_meaning"] = DEGREE_MEANING[parsed.attribute_name][int(parsed.target)]
     return out
 
 
 def describe(parsed) -> str:
-    """One line for an understood request: ``attribute=... direction=... delta=... mode=... confidence=...``."""
+    """One line for an understood request: ``attribute=... direction=... delta=... mode=... confidence=...
+    reader=...`` (reader: 'both' when the encoder and the grammar agreed, else the one that read it)."""
     parts = [f"attribute={parsed.attribute_name}"]
     if parsed.mode == "target":
         d = parsed_dict(parsed)
         parts.append(f"target={parsed.target} ({d['target_meaning']})")
     else:
         parts += [f"direction={parsed.direction:+d}", f"delta={parsed.delta}"]
-    parts += [f"mode={parsed.mode}", f"confidence={parsed.confidence:.2f}"]
+    parts += [f"mode={parsed.mode}", f"confidence={parsed.confidence:.2f}",
+              f"reader={getattr(parsed, 'reader', 'encoder')}"]
     return " ".join(parts)
 
 

@@ -24,6 +24,9 @@ from pathlib import Path
 from datasets.synthfaces.attributes import ATTRIBUTES
 
 PATH = Path(__file__).with_name("independent_requests.jsonl")
+DEV_PATH = Path(__file__).with_name("dev_requests.jsonl")
+"""A development set in the same format, written later by another writer (who never read the test set
+or the templates) for choosing how the parser combines its readers; tuning looks at this one only."""
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,11 @@ def edit_sign(mode, direction, target) -> int | None:
     return -1 if target == 0 else 1 if target == 5 else None
 
 
-@lru_cache(maxsize=1)
-def load() -> tuple[tuple[Request, ...], tuple[NonRequest, ...]]:
+@lru_cache(maxsize=4)
+def load(path: Path | str | None = None) -> tuple[tuple[Request, ...], tuple[NonRequest, ...]]:
+    """(valid requests, non-requests) of the independent test set, or of another file in its format."""
     valid, invalid = [], []
-    for line in PATH.read_text(encoding="utf-8").splitlines():
+    for line in Path(path or PATH).read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         row = json.loads(line)

@@ -470,26 +470,8 @@ def train(ctx) -> None:
     model, _opt = fit(config, opts, templates("train"), ctx.seed,
                       log=lambda **kw: ctx.log(wall_s=round(ctx.wall_s(), 1), **kw), state=state, save=save)
     ev = as_shipped(model, config)  # evaluate the weights as shipped (fp16-rounded)
-    held = heldout_accuracy(ev, n=200 if quick else 3000)
-    fresh = heldout_accuracy(ev, n=100 if quick else 2000, seed=54321, split="train")
-    rej = reject_rates(ev, n=100 if quick else 2000)
-    ind = independent_accuracy(ev)
-    probes = ["make the sky bluer", "change her shoes", "", "mach ihn jünger", "asdf qwer zxcv"]
-    quality = {**VALIDATION_QUALITY,
-               "heldout_exact_accuracy": round(held["accuracy"], 4), "heldout_rejected": round(held["rejected"], 4),
-               "heldout_wrong": round(held["wrong"], 4),
-               "heldout_n": held["n"], "heldout_templates": "datasets.instructions templates('heldout')",
-               "train_templates_fresh_exact_accuracy": round(fresh["accuracy"], 4),
-               **{f"reject_rate_{k}": round(v, 4) for k, v in rej.items()},
-               "independent_set": "datasets/instructions/independent_requests.jsonl (hand-written apart from the "
-                                  "templates before tuning; test only)",
-               "independent_exact": round(ind["exact"], 4), "independent_opposite_direction": ind["opposite"],
-               "independent_valid_rejected": round(ind["valid_rejected"], 4),
-               "independent_wrong": round(ind["wrong"], 4), "independent_n_valid": ind["n_valid"],
-               "independent_nonrequests_rejected": round(ind["nonrequests_rejected"], 4),
-               "independent_n_nonrequests": ind["n_nonrequests"],
-               "probes_rejected": int(sum(not ev.parse(t).understood for t in probes)), "probes_n": len(probes),
-               "vocab_size": len(vocab)}
+    quality = {**VALIDATION_QUALITY, **parser_quality(ev, quick), "vocab_size": len(vocab)}
+    held = {"errors": quality.pop("_heldout_errors")}
     ctx.log(event="eval", **{k: v for k, v in quality.items() if not isinstance(v, (str, dict))})
     for text, why in held["errors"][:10]:
         ctx.log(event="heldout_error", text=text, got=why)
@@ -502,6 +484,39 @@ def train(ctx) -> None:
                            + (f"; word embeddings initialised from {WORD_VECTORS} (static all-MiniLM-L6-v2 vectors, "
                               "PCA to the embedding width)" if opts.get("word_init") == "minilm" else ""))
     ctx.log(event="exported", path=str(path))
+
+
+def parser_quality(ev, quick: bool = False) -> dict:
+    """The card's parser figures for encoder `ev`: the parser as shipped (encoder + grammar,
+    ``readers='both'``) under the plain keys, the encoder alone under ``encoder_alone_*``."""
+    out: dict = {}
+    for readers, prefix in (("encoder", "encoder_alone_"), ("both", "")):
+        ev.readers = readers
+        held = heldout_accuracy(ev, n=200 if quick else 3000)
+        fresh = heldout_accuracy(ev, n=100 if quick else 2000, seed=54321, split="train")
+        rej = reject_rates(ev, n=100 if quick else 2000)
+        ind = independent_accuracy(ev)
+        probes = ["make the sky bluer", "change her shoes", "", "mach ihn jünger", "asdf qwer zxcv"]
+        q = {"heldout_exact_accuracy": round(held["accuracy"], 4), "heldout_rejected": round(held["rejected"], 4),
+             "heldout_wrong": round(held["wrong"], 4), "heldout_n": held["n"],
+             "train_templates_fresh_exact_accuracy": round(fresh["accuracy"], 4),
+             **{f"reject_rate_{k}": round(v, 4) for k, v in rej.items()},
+             "independent_exact": round(ind["exact"], 4), "independent_opposite_direction": ind["opposite"],
+             "independent_valid_rejected": round(ind["valid_rejected"], 4),
+             "independent_wrong": round(ind["wrong"], 4), "independent_n_valid": ind["n_valid"],
+             "independent_nonrequests_rejected": round(ind["nonrequests_rejected"], 4),
+             "independent_n_nonrequests": ind["n_nonrequests"],
+             "probes_rejected": int(sum(not ev.parse(t).understood for t in probes)), "probes_n": len(probes)}
+        out.update({prefix + k: v for k, v in q.items()})
+        if readers == "both":
+            out["_heldout_errors"] = held["errors"]
+    ev.readers = "both"
+    out["heldout_templates"] = "datasets.instructions templates('heldout')"
+    out["independent_set"] = ("datasets/instructions/independent_requests.jsonl (hand-written apart from the "
+                              "templates before tuning; test only)")
+    out["readers"] = ("encoder + rule-based grammar (methods.nets.instruction_encoder.grammar, parser.combine); "
+                      "encoder_alone_*: the encoder without the grammar")
+    return out
 
 
 #: model selection on the validation split (train templates split by family, see

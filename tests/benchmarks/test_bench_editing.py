@@ -54,7 +54,8 @@ def test_edit_routine_matching(benchmark, nets, batch):
 
 @pytest.mark.parametrize("batch", [1, 8])
 def test_talk2edit_editor(benchmark, nets, faces, batch):
-    """The whole Talk2Edit editor (600 inversion steps with generator fine-tuning, matching, decoding)."""
+    """The whole Talk2Edit editor (600 inversion steps with generator fine-tuning, matching, decoding); a
+    batch inverts as one, each image with its own generator copy (what the M1 receiver does per image)."""
     from bench.registry import EDITORS, load_builtin
     from methods.nets.instruction_encoder import parse
 

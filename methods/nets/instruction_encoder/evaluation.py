@@ -77,8 +77,9 @@ def pool_accuracy(model, pool, n: int = 2000, seed: int = 4242) -> dict:
                        for t, p, ok in zip(texts, parsed, exact) if not ok][:30]}
 
 
-def independent_accuracy(model) -> dict:
-    """Rates on the hand-written independent set (``datasets.instructions.independent``):
+def independent_accuracy(model, path=None) -> dict:
+    """Rates on the hand-written independent set (``datasets.instructions.independent``; ``path``:
+    another file in its format, e.g. ``DEV_PATH``, the development set):
 
     * ``exact``: (attribute, direction, Δ) for definite/indefinite, (attribute, target) for target;
     * ``opposite``: the number of valid requests parsed as an edit of the right attribute that
@@ -89,7 +90,7 @@ def independent_accuracy(model) -> dict:
     """
     from datasets.instructions.independent import edit_sign, load
 
-    valid, invalid = load()
+    valid, invalid = load(path)
     parsed = model.parse_many([r.text for r in valid])
     exact, opposite, rejected, errors = [], [], [], []
     for r, p in zip(valid, parsed):

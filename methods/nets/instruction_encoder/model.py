@@ -129,6 +129,7 @@ class InstructionEncoder(nn.Module):
         self.conf_min = float(conf_min)
         self.oov_conf_min = float(oov_conf_min)
         self.sign_max = float(sign_max)
+        self.readers = "both"  # 'both': the encoder with the rule-based grammar (parser.combine); 'encoder': alone
         self.buckets = buckets
         self.members = nn.ModuleList(Member(len(vocab), emb, hidden, dim, buckets, n_att, bow)
                                      for _ in range(members))

@@ -17,6 +17,23 @@ result and refuses to guess: it returns ``understood=False`` with a reason for
   the other way - that mass, over both ways', is above ``sign_max`` - or with the way some
   ensemble member would edit on its own. ``sign_max`` is chosen on the validation split of the
   templates (``methods.training.instruction_encoder``).
+
+Two readers (``model.readers == "both"``, the default): the learned encoder and the rule-based
+grammar (``grammar.py``: the language's lexicon, amounts and the renderer's degree descriptions).
+``combine`` decides, per request:
+
+* both read an edit: they must name the same attribute and not point different ways, else the
+  request is refused ("the two readers disagree"); when they agree, the encoder's reading stands if
+  it is sure of it (confidence >= ``TRUST_ENCODER``; it knows the training language's conventions)
+  and the grammar's reading of the mode, amount or target is taken otherwise;
+* only the encoder reads an edit: its reading, unless the grammar found the request is about
+  something else (eyebrows, hair colour, the background, ...) and names no attribute;
+* only the grammar reads an edit: its reading, unless the encoder refused the request as not an
+  edit request at all, or as mostly unknown words / empty (those refusals stand).
+
+``readers="encoder"`` gives the encoder alone (the ablation on the card). How this was chosen: on
+the development set (``datasets/instructions/dev_requests.jsonl``, written by another writer) and
+the templates; the independent test set was scored once, after (see the instruction encoder card).
 """
 from __future__ import annotations
 
@@ -49,6 +66,7 @@ class Parsed:
     confidence: float = 0.0
     text: str = ""
     probabilities: dict = field(default_factory=dict, repr=False)
+    reader: str = "encoder"  # who read it: 'encoder', 'grammar' or 'both' (they agreed)
 
     @property
     def attribute_name(self) -> str | None:
@@ -110,7 +128,47 @@ def parse_many(model, texts) -> list[Parsed]:
                                 conf_min=model.conf_min, oov_conf_min=model.oov_conf_min,
                                 sign_max=getattr(model, "sign_max", 1.0),
                                 members=[{k: v[r] for k, v in m.items()} for m in members])
+    if getattr(model, "readers", "encoder") == "both":
+        from . import grammar
+
+        results = [combine(p, grammar.read(t)) if isinstance(t, str) else p for p, t in zip(results, texts)]
     return results
+
+
+# when both read the same edit, the encoder's own reading (mode, amount, target) is kept when it is this
+# sure of it, else the grammar's (chosen on the development set and the train/validation templates)
+TRUST_ENCODER = 0.9
+# refusals of the encoder that the grammar does not overrule
+_FINAL_REFUSALS = ("not text", "empty request", "no words", "mostly unknown words", "not a request")
+
+
+def combine(p: Parsed, r) -> Parsed:
+    """The parse of one request from the encoder's `p` and the grammar's reading `r` (module doc)."""
+    if p.understood:
+        if r.read:
+            pway, rway = way(p.mode, p.direction, p.target), r.way
+            if r.attribute != p.attribute or (pway is not None and rway is not None and pway != rway):
+                g = f"{ATTRIBUTES[r.attribute]} {r.mode}" + (f" {'up' if rway > 0 else 'down'}" if rway else "")
+                e = f"{p.attribute_name} {p.mode}" + (f" {'up' if pway > 0 else 'down'}" if pway else "")
+                return Parsed(False, f"the two readers disagree (encoder: {e}; grammar: {g}): the request is "
+                                     "ambiguous", confidence=p.confidence, text=p.text,
+                              probabilities=p.probabilities, reader="both")
+            if p.confidence >= TRUST_ENCODER:
+                return Parsed(**{**p.__dict__, "reader": "both"})
+            return _from_reading(r, p, "both")
+        if r.elsewhere is not None:
+            return Parsed(False, f"not a request to edit a known attribute: it is {r.why}",
+                          confidence=p.confidence, text=p.text, probabilities=p.probabilities, reader="grammar")
+        return p
+    if r.read and not (p.reason or "").startswith(_FINAL_REFUSALS):
+        return _from_reading(r, p, "grammar")
+    return p
+
+
+def _from_reading(r, p: Parsed, reader: str) -> Parsed:
+    return Parsed(True, None, attribute=r.attribute, direction=r.direction, delta=r.delta, mode=r.mode,
+                  target=r.target, confidence=p.confidence if reader == "both" else 1.0, text=p.text,
+                  probabilities=p.probabilities, reader=reader)
 
 
 def way(mode: str, direction, target) -> int | None:
