@@ -31,9 +31,12 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     b = METHODS.create("editable-deepsc:variant=conference,r_inv=2,max_trials=2").spec
     monkeypatch.setattr(P, "JOURNAL_METHODS", [a, b])
     monkeypatch.setitem(P.OURS, "journal", b)
+    monkeypatch.setattr(P, "LINKS", ["uncoded", "ideal-separate:cbr=0.0104", "ideal-separate:uses=3000"])
     monkeypatch.setattr(P, "plan", lambda paper, n, snrs, hires: [
         P.Sweep("fig4_main", [a, b], "synthfaces", [-6.0]),
-        P.Sweep("fig6_hires", ["deepsc"], "synthfaces", [-6.0], size=100)])  # not a multiple of 8: DeepSC refuses
+        P.Sweep("fig6_hires", ["deepsc"], "synthfaces", [-6.0], size=100),  # not a multiple of 8: DeepSC refuses
+        P.Sweep("add_links", P.LINKS, "synthfaces", [-6.0, 12.0], set_metrics=False, metrics=P.TRANSMIT_METRICS),
+        P.Sweep("add_rayleigh", [a], "synthfaces", [-6.0], set_metrics=False, channel="rayleigh")])
     lines = []
     run = P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append)
     assert any("deepsc @ fig6_hires" in u and "multiple of 8" in u for u in run.unavailable)
@@ -44,6 +47,18 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     assert (tmp_path / "p" / "tables" / "fig4_main_lpips-alex.tex").exists()
     assert (tmp_path / "p" / "figures" / "fig4_main_grid.png").exists()
     assert json.loads((tmp_path / "p" / "paper_run.json").read_text())["unavailable"] == run.unavailable
+    # our additions: the links against the bound, equal bandwidth, Rayleigh (kept out of the paper's figures)
+    assert "## Our additions" in text and "separation bound" in text and "Equal bandwidth" in text
+    assert "| ideal-separate:cbr=0.0104 | 64 |" in text and "### Rayleigh fading (`rayleigh:" in text
+    import pandas as pd
+
+    from bench.results import load
+
+    rows = load(tmp_path / "p")
+    assert set(rows.channel) == {"awgn", "rayleigh:fading=fast,csi=perfect"}
+    fig4 = pd.read_csv(tmp_path / "p" / "tables" / "fig4_main_lpips-alex.csv", index_col=0)
+    awgn_a = rows[(rows.method == a) & (rows.channel == "awgn")]["lpips-alex"].mean()
+    assert fig4.loc[a].iloc[0] == pytest.approx(awgn_a)
     lines.clear()
     P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append)  # everything is reused
     assert all("0 new rows" in line for line in lines if "fig4_main" in line)
