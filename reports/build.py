@@ -9,9 +9,15 @@ from reports.curves import reference_note, set_stats, write_curve, write_stats_c
 from reports.tables import cbr_table, outcome_table, timing_table
 
 
-def build_report(db: Path, dest: Path) -> list[Path]:
+def build_report(db: Path, dest: Path, methods=None) -> list[Path]:
+    """Curves per (dataset, channel, size), CBR, timing and outcome tables under `dest`; `methods`: only
+    these method specs (e.g. one paper figure's), default every method in the store."""
     rows = load_rows(db)
     set_records = load_set_metrics(db)
+    if methods is not None:
+        keep = set(methods)
+        rows = [r for r in rows if r.method in keep]
+        set_records = [d for d in set_records if d["method"] in keep]
     dest.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for group, grows in group_rows(rows).items():

@@ -222,7 +222,8 @@ def build_paper_report(run: PaperRun) -> Path:
             lines += [f"## {title}", "", "no rows", ""]
             continue
         lines += [f"## {title}", ""]
-        lines += _figure_links(out, sub)
+        build_report(out / "results.sqlite", out / "figures" / name, methods=set(sub.method.unique()))
+        lines += _figure_links(out, sub, name)
         grid = _grid(out, sub, GRID_SNR, out / "figures" / f"{name}_grid.png")
         if grid is not None:
             lines += [f"Qualitative grid at {min(sub.snr.unique(), key=lambda v: (abs(v - GRID_SNR), -v)):g} dB (original, ground-truth edit, each method; the request "
@@ -242,7 +243,7 @@ def build_paper_report(run: PaperRun) -> Path:
         lines += _verdicts_at(sub, fd, ours, pv, paper)
     if paper == "journal":
         lines += _journal_tables(df, sets, run, pv, tables)
-        lines += _additions(everything, tables)
+        lines += _additions(everything, out, tables)
     else:
         lines += _conference_tables(df, run, pv, tables)
     readme = out / "README.md"
@@ -250,14 +251,15 @@ def build_paper_report(run: PaperRun) -> Path:
     return readme
 
 
-def _figure_links(out: Path, sub) -> list[str]:
+def _figure_links(out: Path, sub, section: str = "", metrics=("lpips-alex", "edit-success", "FD-VGG16")) -> list[str]:
+    """Links to the curves drawn for `section`'s methods only (``figures/<section>/<set>/``)."""
     from bench.runner import slug
 
     lines = []
     for (dataset, channel, size), _g in sub.groupby(["dataset", "channel", "size"]):
-        d = out / "figures" / slug(f"{dataset}_{channel}_{size}px")
-        pics = [f"![{m}](figures/{d.name}/snr_{m}.png)" for m in ("lpips-alex", "edit-success", "FD-VGG16")
-                if (d / f"snr_{m}.png").exists()]
+        d = out / "figures" / section / slug(f"{dataset}_{channel}_{size}px")
+        rel = d.relative_to(out)
+        pics = [f"![{m}]({rel.as_posix()}/snr_{m}.png)" for m in metrics if (d / f"snr_{m}.png").exists()]
         if pics:
             lines += [" ".join(pics), ""]
     return lines
@@ -491,7 +493,7 @@ def _conference_tables(df, run, pv, tables) -> list[str]:
     return lines
 
 
-def _additions(df, tables: Path) -> list[str]:
+def _additions(df, out: Path, tables: Path) -> list[str]:
     """Our additions beside the paper's (issue 14): the image links against the separation bound and
     at equal bandwidth, and Rayleigh fading."""
     import math
@@ -504,10 +506,14 @@ def _additions(df, tables: Path) -> list[str]:
     links = df[df.method.isin(specs) & (df.channel == "awgn") & (df["size"] == 64)]
     if len(links):
         links = links.assign(link=links.method.map(specs))
+        from reports.build import build_report
+
+        build_report(out / "results.sqlite", out / "figures" / "add_links", methods=set(links.method))
         lines += ["### The links against the separation bound (AWGN, 64 px, plain transmission)", "",
                   "`ideal-separate` is a bound, not a scheme: JPEG at the rate a capacity-achieving code delivers "
                   "(uses·log2(1+SNR) bits) over the stated channel uses — `uses=auto` is JPEG+LDPC's budget "
                   "(bpp·H·W complex uses), `cbr=0.0833` DeepSC's, `cbr=0.0104` Editable-DeepSC's (one W latent).", ""]
+        lines += _figure_links(out, links, "add_links", metrics=("psnr", "lpips-vgg"))
         for metric in ("psnr", "lpips-vgg"):
             if metric not in links:
                 continue
@@ -537,6 +543,10 @@ def _additions(df, tables: Path) -> list[str]:
         lines += [f"### Rayleigh fading (`{ray.channel.iloc[0]}`)", "",
                   "The same edit comparison through a fading channel (the adapters and DeepSC were trained on AWGN; "
                   "the JPEG+LDPC receiver equalises with the channel state).", ""]
+        from reports.build import build_report
+
+        build_report(out / "results.sqlite", out / "figures" / "add_rayleigh", methods=set(ray.method))
+        lines += _figure_links(out, ray, "add_rayleigh", metrics=("lpips-vgg", "edit-success"))
         for metric in ("lpips-vgg", "edit-success"):
             if metric not in ray:
                 continue

@@ -59,6 +59,11 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     fig4 = pd.read_csv(tmp_path / "p" / "tables" / "fig4_main_lpips-alex.csv", index_col=0)
     awgn_a = rows[(rows.method == a) & (rows.channel == "awgn")]["lpips-alex"].mean()
     assert fig4.loc[a].iloc[0] == pytest.approx(awgn_a)
+    # each figure draws its own methods only (not the links, ablations or other sweeps)
+    curves = list((tmp_path / "p" / "figures" / "fig4_main").glob("*awgn_64px*/snr_lpips-alex.csv"))
+    assert len(curves) == 1 and set(pd.read_csv(curves[0]).method) == {a, b}
+    links = list((tmp_path / "p" / "figures" / "add_links").glob("*awgn_64px*/snr_psnr.csv"))
+    assert len(links) == 1 and set(pd.read_csv(links[0]).method) == {METHODS.create(m).spec for m in P.LINKS}
     lines.clear()
     P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append)  # everything is reused
     assert all("0 new rows" in line for line in lines if "fig4_main" in line)
