@@ -30,6 +30,9 @@ PAPERS = ("journal", "conference")
 # our additions (issue 14): the links against the separation bound, and a fading channel
 LINKS = ["jpeg-ldpc", "ideal-separate", "deepsc", "ideal-separate:cbr=0.0833", "ideal-separate:cbr=0.0104"]
 TRANSMIT_METRICS = ["psnr", "ssim", "lpips-alex", "lpips-vgg"]
+RATE_LINKS = ([f"jpeg-ldpc:bpp={b}" for b in (0.7, 1.0, 1.5, 2.5)]
+              + [f"ideal-separate:cbr={c}" for c in (0.0104, 0.0417, 0.0833, 0.1667, 0.3333)] + ["deepsc"])
+RATE_SNRS = [0.0, 6.0, 18.0]
 RAYLEIGH = "rayleigh"
 RAYLEIGH_METHODS = ["editable-deepsc", "talk2edit+deepsc", "talk2edit+jpeg-ldpc"]
 GRID_SNR = 6.0  # the SNR of the qualitative grids (the conference's Fig. 4 is at 6 dB)
@@ -84,6 +87,8 @@ def plan(paper: str, n: int, snrs: list[float] | None, hires_size: int) -> list[
                   note="Fig. 10 (-6 dB)"),
             Sweep("add_links", LINKS, "synthfaces", snrs, set_metrics=False, metrics=TRANSMIT_METRICS,
                   note="ours: the image links against the separation bound (AWGN)"),
+            Sweep("add_rate", RATE_LINKS, "synthfaces", [x for x in RATE_SNRS if x in snrs] or snrs[-1:],
+                  set_metrics=False, metrics=TRANSMIT_METRICS, note="ours: the rate sweep along CBR"),
             Sweep("add_rayleigh", RAYLEIGH_METHODS, "synthfaces", snrs, set_metrics=False, channel=RAYLEIGH,
                   note="ours: Rayleigh fading (the edit-then-send schemes and ours)"),
         ]
@@ -538,6 +543,7 @@ def _additions(df, out: Path, tables: Path) -> list[str]:
                       "separate schemes are compared at their own (larger) budgets everywhere else.", "",
                       "| budget | complex uses / image | smallest JPEG stream (bits) | SNR needed |", "|---|---|---|---|",
                       *rows, ""]
+    lines += _rate_sweep(df, out, tables)
     ray = df[df.channel != "awgn"]
     if len(ray):
         lines += [f"### Rayleigh fading (`{ray.channel.iloc[0]}`)", "",
@@ -561,3 +567,51 @@ def _additions(df, out: Path, tables: Path) -> list[str]:
                 lines += [f"**{metric}**, the same methods over AWGN", "",
                           to_markdown(awgn.groupby(["method", "snr"])[metric].mean().unstack("snr"), "%.4f"), ""]
     return lines
+
+
+def _family(spec: str) -> str:
+    return spec.split(":")[0]
+
+
+def _rate_sweep(df, out: Path, tables: Path) -> list[str]:
+    """Quality against CBR at fixed SNRs: JPEG+LDPC at several bpp, the separation bound at several
+    budgets, DeepSC's single operating point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bench.registry import METHODS
+    from bench.results import to_markdown
+
+    specs = {METHODS.create(m).spec for m in RATE_LINKS}
+    rate = df[df.method.isin(specs) & (df.channel == "awgn") & (df["size"] == 64) & df.snr.isin(RATE_SNRS)]
+    if rate.empty:
+        return []
+    lines = ["### The rate sweep along CBR (AWGN, 64 px, plain transmission)", "",
+             "Each point is one operating point (mean over the images): JPEG+LDPC at target bpp 0.7-2.5 (rate-1/2 "
+             "LDPC, 4-QAM; its CBR counts the LDPC redundancy), the separation bound at five budgets, DeepSC's one "
+             "(CBR 1/12 by architecture). Below capacity or past the LDPC cliff the receiver shows the grey placeholder.",
+             ""]
+    fig, axes = plt.subplots(1, len(sorted(rate.snr.unique())), figsize=(4.2 * rate.snr.nunique(), 3.6), squeeze=False)
+    for ax, (snr, g) in zip(axes[0], rate.groupby("snr")):
+        t = g.groupby("method").agg(cbr=("cbr_paper", "mean"), psnr=("psnr", "mean"),
+                                    lpips_vgg=("lpips-vgg", "mean"), failures=("decode_failures", "mean"))
+        t = t.assign(family=[_family(m) for m in t.index]).sort_values(["family", "cbr"])
+        t.drop(columns="family").to_csv(tables / f"additions_rate_{snr:g}dB.csv")
+        lines += [f"**{snr:g} dB**", "", to_markdown(t.drop(columns="family").rename(
+            columns={"cbr": "CBR (paper)", "lpips_vgg": "lpips-vgg", "failures": "decode failures"}), "%.4f"), ""]
+        for k, (fam, f) in enumerate(t.groupby("family", sort=False)):
+            ax.plot(f["cbr"], f["lpips_vgg"], marker="osD^v"[k % 5], label=fam)
+        ax.set_xscale("log")
+        ax.set_title(f"{snr:g} dB")
+        ax.set_xlabel("CBR (paper convention)")
+        ax.set_ylabel("LPIPS-vgg vs original (lower is better)")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    dest = out / "figures" / "add_rate.png"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(dest, dpi=110)
+    plt.close(fig)
+    return lines + ["![rate sweep](figures/add_rate.png)", ""]
