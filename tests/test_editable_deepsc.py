@@ -2,9 +2,9 @@
 method under the scheme contract (transmitter work once per image, per-SNR adapters, outcomes), and
 a sweep on the shipped networks."""
 import json
-from types import SimpleNamespace
 
 import numpy as np
+from tiny_editing import StuckP, parsed, tiny_generator
 import pytest
 import torch
 
@@ -21,25 +21,7 @@ TINY = {"resolution": 32, "z_dim": 8, "w_dim": 8, "n_mlp": 2, "channels": {4: 8,
 
 
 def tiny_g():
-    from methods.nets.stylegan2 import Generator
-
-    torch.manual_seed(0)
-    G = Generator(TINY).eval()
-    G.w_avg.copy_(G.mean_latent(256)[0])
-    return G
-
-
-class StuckP:
-    """Reads degree 2 for every attribute of every image."""
-
-    def predict(self, x):
-        return np.full((len(x), 5), 2, np.int64)
-
-
-def parsed(understood=True, attribute=3, direction=1, delta=1, mode="definite", target=None):
-    return SimpleNamespace(understood=understood, attribute=attribute if understood else None,
-                           attribute_name="Smiling" if understood else None, direction=direction, delta=delta,
-                           mode=mode, target=target, reason=None if understood else "chit-chat")
+    return tiny_generator(TINY)
 
 
 REQUESTS = {"make her smile": parsed(), "hello there": parsed(False),

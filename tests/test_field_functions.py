@@ -2,9 +2,9 @@
 ground truth is exact: the 'generator' passes w through, the 'predictor' reads degree a_i =
 floor(w_i) (clipped 0..5), and field i moves w_i by a known step."""
 import json
-from types import SimpleNamespace
 
 import numpy as np
+from tiny_editing import StuckP, parsed, tiny_generator
 import pytest
 import torch
 
@@ -141,12 +141,7 @@ TINY = {"resolution": 32, "z_dim": 24, "w_dim": 16, "n_mlp": 2, "channels": {4: 
 
 
 def _tiny_g():
-    from methods.nets.stylegan2 import Generator
-
-    torch.manual_seed(0)
-    G = Generator(TINY).eval()
-    G.w_avg.copy_(G.mean_latent(256)[0])
-    return G
+    return tiny_generator(TINY)
 
 
 def test_talk2edit_inversion_fine_tunes_a_copy_of_the_generator():
@@ -214,28 +209,14 @@ def test_batched_fine_tuning_gives_each_image_the_generator_it_gets_alone():
                                    atol=1e-4, rtol=0)
 
 
-class StuckP:
-    """Reads degree 2 for every attribute of every image."""
-
-    def predict(self, x):
-        return np.full((len(x), 5), 2, np.int64)
-
-
-def _parsed(understood=True, attribute=3, direction=1, delta=1, mode="definite", target=None):
-    return SimpleNamespace(understood=understood, attribute=attribute if understood else None,
-                           attribute_name=["Bangs", "Eyeglasses", "Beard", "Smiling", "Young"][attribute]
-                           if understood else None, direction=direction, delta=delta, mode=mode, target=target,
-                           reason=None if understood else "chit-chat")
-
-
 def test_talk2edit_editor_outcomes_and_stages():
     from methods.editing.talk2edit import Talk2EditEditor
     from bench.registry import EDITORS
 
     G = _tiny_g()
     M = FieldFunctions(w_dim=16, hidden=8, layers=2)
-    requests = {"make her smile": _parsed(), "hello there": _parsed(False),
-                "set smile to 2": _parsed(mode="target", target=2, direction=None, delta=None)}
+    requests = {"make her smile": parsed(), "hello there": parsed(False),
+                "set smile to 2": parsed(mode="target", target=2, direction=None, delta=None)}
     ed = EDITORS.create("talk2edit:steps=3,max_trials=4")
     assert isinstance(ed, Talk2EditEditor)
     ed.use(G=G, P=StuckP(), fields=M, parse=lambda text: requests[text])

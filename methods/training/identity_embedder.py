@@ -108,8 +108,15 @@ def train(ctx: TrainContext) -> None:
     from methods.nets.identity_probes import calibrate, probe_report
     from methods.training.world_data import factor_names
 
+    from bench.errors import UserError
+    from methods.nets.identity_embedder import POOLS
+
     set_threads()
     config = dict(DEFAULT_CONFIG)
+    pool = ctx.options.get("pool", config["pool"])  # --set pool=flat|avg|both
+    if pool not in POOLS:
+        raise UserError(f"identity-embedder pool must be one of {', '.join(POOLS)}, got {pool!r}")
+    config["pool"] = pool
     steps = ctx.steps or (6 if ctx.quick else 900)
     n_ids = 8 if ctx.quick else 40  # identities per batch: 2 views each + their look-alike
     tau = 0.07
