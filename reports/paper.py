@@ -100,7 +100,7 @@ def plan(paper: str, n: int, snrs: list[float] | None, hires_size: int) -> list[
 
 def run_paper(paper: str, out: Path | None = None, n: int = 4, snrs=None, hires_size: int = 128,
               progress: bool = False, echo=print) -> PaperRun:
-    from bench.registry import METHODS, load_builtin
+    from bench.registry import load_builtin
     from bench.runner import SweepConfig, run_sweep
 
     load_builtin()
@@ -110,13 +110,7 @@ def run_paper(paper: str, out: Path | None = None, n: int = 4, snrs=None, hires_
     run = PaperRun(paper, out, n, list(snrs or []), hires_size, plan(paper, n, snrs, hires_size))
     for sw in run.sweeps:
         t0 = time.time()
-        for spec in sw.methods:
-            try:
-                m = METHODS.create(spec)
-                m.setup(sw.size or 64)
-            except UserError as exc:
-                run.unavailable.append(f"{spec} @ {sw.name}: {exc}")
-                continue
+        for spec in sw.methods:  # run_sweep builds and sets up the method; a refusal is a UserError
             cfg = SweepConfig(methods=[spec], dataset=sw.dataset, snrs=sw.snrs, n=n, size=sw.size, out=out,
                               metrics=sw.metrics or EDIT_METRICS, set_metrics=sw.set_metrics, progress=progress,
                               channel=sw.channel)
