@@ -134,7 +134,7 @@ class Talk2EditEditor(Editor):
 def _parsed_info(parsed) -> dict:
     return {"attribute": parsed.attribute, "attribute_name": parsed.attribute_name, "direction": parsed.direction,
             "delta": parsed.delta, "mode": parsed.mode, "target": parsed.target, "understood": bool(parsed.understood),
-            "reason": parsed.reason}
+            "reason": parsed.reason, "reader": getattr(parsed, "reader", None)}
 
 
 def _resize(img: np.ndarray, h: int, w: int | None = None) -> np.ndarray:
