@@ -116,7 +116,11 @@ def test_identity_composition_gives_the_plain_codec_rows(tmp_path, registries):
                 assert r.channel_uses == p.channel_uses and r.cbr_paper == p.cbr_paper
             if getattr(m, "text", None) == "error-free":
                 assert r.info["tx.text"] == "error-free"
-            assert r.info.get("outcome", r.info.get("tx.outcome")) == "no-edit"
+            outcome = r.info.get("outcome", r.info.get("tx.outcome"))
+            if spec.startswith(("m1", "jpeg-ldpc+", "jpeg-ldpc-huffman")) and r.decode_failures:
+                assert outcome == "undecodable"  # the receiver had only the placeholder: nothing edited
+            else:
+                assert outcome == "no-edit"
 
 
 def test_m1_edits_at_the_receiver_and_m2_at_the_transmitter(tmp_path, registries, monkeypatch):
@@ -134,6 +138,25 @@ def test_m1_edits_at_the_receiver_and_m2_at_the_transmitter(tmp_path, registries
     rx = {k: AWGN()(v, 60.0, np.random.default_rng(0)) for k, v in m1.transmit(prep1, 60.0).items()}
     out = m1.receive(rx, prep1.side_info, 60.0)
     assert out.info["outcome"] == "edited" and abs(float(out.image.mean()) - 140) < 1.0
+
+
+def test_m1_does_not_edit_an_undecodable_image(registries):
+    """Past the JPEG+LDPC cliff the receiver holds only the grey placeholder: it is not edited (the
+    brightening editor would lift it to ~160) and the outcome says why."""
+    from channels.source_coding import jpeg
+
+    img = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    m1 = METHODS.create("m1:codec=[jpeg-ldpc],editor=[testkit-brighten]")
+    m1.setup(64)
+    prep = m1.prepare(Request("x", img, "make it brighter"))
+    receptions = []
+    for snr in (-10.0, 60.0):
+        rx = {k: AWGN()(v, snr, np.random.default_rng(1)) for k, v in m1.transmit(prep, snr).items()}
+        receptions.append((rx, prep.side_info, snr))
+    low, high = m1.receive_batch(receptions)
+    assert low.decode_failures == 1 and low.info["outcome"] == "undecodable"
+    assert np.array_equal(low.image, jpeg.placeholder((64, 64))) and low.stage_times["editor.edit"] == 0.0
+    assert high.decode_failures == 0 and high.info["outcome"] == "edited"
 
 
 # ----------------------------------------------------------------------------- text over the channel

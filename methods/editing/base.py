@@ -21,7 +21,8 @@ class Outcome:
     AT_LIMIT = "at-limit"  # the attribute is already at the requested end of its scale
     GAVE_UP = "gave-up"  # attribute matching hit max_trials without reaching the degree
     NO_EDIT = "no-edit"  # the editor does not edit (the `identity` editor)
-    ALL = (EDITED, NOT_UNDERSTOOD, AT_LIMIT, GAVE_UP, NO_EDIT)
+    UNDECODABLE = "undecodable"  # a send-then-edit receiver got no image to edit (the codec's decode failed)
+    ALL = (EDITED, NOT_UNDERSTOOD, AT_LIMIT, GAVE_UP, NO_EDIT, UNDECODABLE)
 
 
 @dataclass

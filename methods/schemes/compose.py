@@ -11,6 +11,10 @@
     as a second stream ``text`` whose channel uses count in the CBR. A corrupted text that the
     editor's parser cannot understand leaves the image unedited (outcome ``not-understood``).
 
+  An image the codec could not decode (the JPEG+LDPC cliff: the receiver holds only the grey
+  placeholder, ``decode_failures`` > 0) is not handed to the editor; the row keeps the placeholder
+  with outcome ``undecodable``.
+
 * ``m2`` — **edit, then send** (the papers' M2): the editor edits at the transmitter and the
   codec sends the edited image; no text crosses the channel.
 
@@ -30,7 +34,7 @@ import numpy as np
 from bench.errors import UserError
 from bench.registry import EDITORS, METHODS, nested
 from channels.base import Received
-from methods.editing.base import Editor
+from methods.editing.base import EditResult, Editor, Outcome
 from methods.schemes.base import Decoded, Method, Prepared, Request
 
 TEXT_MODES = ("error-free", "huffman-rs")
@@ -146,15 +150,21 @@ class SendThenEdit(_Composed):
             texts.append(res.text)
             text_info.append({"text.rs_failed": bool(res.failed), "text.rs_corrected": int(res.corrected)})
             text_times.append({"text.decode": time.perf_counter() - t0})
+        # an undecodable image (the JPEG+LDPC cliff: the receiver holds only the grey placeholder) is not
+        # edited: there is nothing to edit, and the editor's inversion would only dress up the placeholder
+        todo = [i for i, p in enumerate(parts) if not p.decode_failures]
         t0 = time.perf_counter()
-        edits = self.editor.edit_batch([p.image for p in parts], texts)
-        per_edit = (time.perf_counter() - t0) / max(len(edits), 1)
+        done = self.editor.edit_batch([parts[i].image for i in todo], [texts[i] for i in todo]) if todo else []
+        per_edit = (time.perf_counter() - t0) / max(len(done), 1)
+        edits = [EditResult(p.image, Outcome.UNDECODABLE) for p in parts]
+        for i, ed in zip(todo, done):
+            edits[i] = ed
         out = []
         for part, text, tinfo, ttimes, ed in zip(parts, texts, text_info, text_times, edits):
             times = _times(CODEC, part.stage_times)
             times.update(ttimes)
             times.update(_times("editor", ed.stage_times))
-            times["editor.edit"] = per_edit
+            times["editor.edit"] = per_edit if ed.outcome != Outcome.UNDECODABLE else 0.0
             info = {f"codec.{k}": v for k, v in part.info.items()}
             info.update(tinfo)
             info.update(ed.info())
