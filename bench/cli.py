@@ -12,7 +12,7 @@ from bench.errors import UserError
 DEFAULT_DATASET = "synthfaces"
 # the main job: the journal's five-method edit comparison (Fig. 4's methods)
 DEFAULT_METHODS = "deepsc+talk2edit,jpeg-ldpc+talk2edit,talk2edit+deepsc,talk2edit+jpeg-ldpc,editable-deepsc"
-MAIN_JOB_N = 2  # Talk2Edit costs ~15-30 s per edit on 2 cores and M1 edits once per SNR: 2 images fit in 10 min
+MAIN_JOB_N = 1  # Talk2Edit costs ~25 s per edit on 2 cores and M1 edits once per SNR: 2 images took 10 min 48 s, 1 fits in 10 min
 MAIN_JOB_METRICS = "lpips-alex,lpips-vgg,ssim,edit-success,edit-success-1,others-kept,identity-verified,id-distance"
 
 
