@@ -148,11 +148,6 @@ GENERIC_WAY = {"lengthen": UP, "thicken": UP, "enlarge": UP, "grow": UP, "widen"
                "boost": UP, "intensify": UP, "amplify": UP, "up": UP, "stronger": UP, "extra": UP,
                "less": DOWN, "fewer": DOWN, "smaller": DOWN, "reduce": DOWN, "decrease": DOWN, "lower": DOWN,
                "down": DOWN, "weaker": DOWN, "diminish": DOWN, "back": DOWN}
-# Removal: the attribute at degree 0 (Young has no removal: "remove the wrinkles" is not a degree).
-REMOVAL = ("remove", "removed", "take off", "take away", "takeoff", "get rid of", "rid of", "no more", "without",
-           "lose", "ditch", "drop", "delete", "erase", "off", "no", "bare", "clean", "none", "gone", "stop",
-           "away", "ditched", "lost", "quit", "zero")
-NEGATORS = ("not", "no longer", "don't", "dont", "do not", "never", "isn't", "shouldn't", "less")
 
 # Named states: phrase -> degree, per attribute (the renderer's DEGREE_DESCRIPTIONS in words).
 NAMED: dict[int, tuple[tuple[str, int], ...]] = {
@@ -197,8 +192,6 @@ NAMED: dict[int, tuple[tuple[str, int], ...]] = {
             ("grandpa", 1), ("grandma", 1), ("grandfather", 1), ("grandmother", 1), ("granny", 1),
             ("pensioner", 1), ("retiree", 1)),
 }
-# A named state is a target only when the request puts the face INTO that state, not compares.
-_COMPARATIVE = re.compile(r"\b(more|less|\w+er|bigger|younger|older)\b")
 # Extra amount phrases beside the language's lexicon (delta).
 EXTRA_AMOUNTS = {"a tad": 1, "a smidge": 1, "a touch": 1, "a little bit": 1, "a lil more": 1, "a lil bit": 1,
                  "a lil less": 1, "tad": 1,
@@ -234,14 +227,6 @@ def _norm(text: str) -> str:
 
 def _has(s: str, phrase: str) -> bool:
     return f" {phrase} " in s
-
-
-def _positions(s: str, phrase: str) -> list[int]:
-    out, k = [], s.find(f" {phrase} ")
-    while k >= 0:
-        out.append(k)
-        k = s.find(f" {phrase} ", k + 1)
-    return out
 
 
 def _amounts() -> dict[str, int]:
