@@ -159,6 +159,69 @@ def test_m1_does_not_edit_an_undecodable_image(registries):
     assert high.decode_failures == 0 and high.info["outcome"] == "edited"
 
 
+def test_m1_edits_identical_receptions_once_and_keeps_their_cost(registries, monkeypatch):
+    """Above the cliff JPEG+LDPC delivers the same pixels at every SNR: the receiver's Talk2Edit runs once
+    for them, the copies say so, and each row still reports the editor's cost (not ~0)."""
+    from tiny_editing import StuckP, parsed, tiny_generator
+
+    import methods.editing.inversion as inversion
+    from methods.nets.field_function import FieldFunctions
+
+    calls = []
+    real = inversion.invert
+    monkeypatch.setattr(inversion, "invert", lambda G, t, cfg, **kw: calls.append(len(t)) or real(G, t, cfg, **kw))
+    img = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    m1 = METHODS.create("m1:codec=[jpeg-ldpc],editor=[talk2edit:steps=3,max_trials=2]")
+    m1.codec.setup(64)
+    G = tiny_generator({"resolution": 32, "z_dim": 24, "w_dim": 16, "n_mlp": 2, "channels": {4: 16, 8: 16, 16: 8,
+                                                                                           32: 8}})
+    m1.editor.use(G=G, P=StuckP(), fields=FieldFunctions(w_dim=16, hidden=8, layers=2), parse=lambda t: parsed())
+    prep = m1.prepare(Request("x", img, "make her smile"))
+    receptions = []
+    for snr in (-10.0, 40.0, 60.0):
+        rx = {k: AWGN()(v, snr, np.random.default_rng(1)) for k, v in m1.transmit(prep, snr).items()}
+        receptions.append((rx, prep.side_info, snr))
+    cliff, a, b = m1.receive_batch(receptions)
+    assert calls == [1]  # the placeholder is not edited; the two error-free receptions share one edit
+    assert cliff.info["outcome"] == "undecodable" and "reused" not in a.info and b.info["reused"] is True
+    assert np.array_equal(a.image, b.image) and a.info["outcome"] == b.info["outcome"] == "gave-up"
+    assert b.stage_times["editor.edit"] == pytest.approx(a.stage_times["editor.inversion"]
+                                                         + a.stage_times["editor.parse"]
+                                                         + a.stage_times["editor.editing"]
+                                                         + a.stage_times["editor.decoding"])
+    assert a.stage_times["editor.edit"] >= b.stage_times["editor.edit"] * 0.9 > 0
+
+
+def test_two_m2_schemes_share_the_transmitter_edit(registries, monkeypatch, tmp_path):
+    """Both edit-then-send schemes edit the same original with the same editor and weights: it is computed
+    once per process, and the second scheme's row reports the computation's cost."""
+    from tiny_editing import StuckP, parsed, tiny_generator
+
+    import methods.editing.inversion as inversion
+    from methods.editing.base import MEMO
+    from methods.nets.field_function import FieldFunctions
+
+    calls = []
+    real = inversion.invert
+    monkeypatch.setattr(inversion, "invert", lambda G, t, cfg, **kw: calls.append(len(t)) or real(G, t, cfg, **kw))
+    G = tiny_generator({"resolution": 32, "z_dim": 24, "w_dim": 16, "n_mlp": 2, "channels": {4: 16, 8: 16, 16: 8,
+                                                                                           32: 8}})
+    M = FieldFunctions(w_dim=16, hidden=8, layers=2)
+    (tmp_path / "w").write_bytes(b"weights")
+    img = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    MEMO.clear()
+    preps = []
+    for codec in ("uncoded", "jpeg-ldpc"):
+        m2 = METHODS.create(f"m2:editor=[talk2edit:steps=3,max_trials=2],codec=[{codec}]")
+        m2.codec.setup(64)
+        m2.editor.use(G=G, P=StuckP(), fields=M, parse=lambda t: parsed())._paths = {"generator": str(tmp_path / "w")}
+        preps.append(m2.prepare(Request("x", img, "make her smile")))
+    MEMO.clear()
+    assert calls == [1] and "reused" not in preps[0].info and preps[1].info["reused"] is True
+    assert preps[1].stage_times["editor.edit"] == pytest.approx(
+        sum(preps[0].stage_times[f"editor.{k}"] for k in ("parse", "inversion", "editing", "decoding")))
+
+
 # ----------------------------------------------------------------------------- text over the channel
 
 def qam4_bit_error(snr_db):

@@ -242,6 +242,58 @@ def test_talk2edit_editor_outcomes_and_stages():
         EDITORS.create("talk2edit:loss=l2")
 
 
+def test_talk2edit_editor_computes_identical_requests_once(tmp_path, monkeypatch):
+    """An edit is a deterministic function of (spec, weights, pixels, text): identical requests in a batch
+    are inverted once, and, on weights with a digest, across calls and editor instances through the memo;
+    copies are marked reused and keep the computation's times."""
+    import methods.editing.inversion as inversion
+    from bench.registry import EDITORS
+    from methods.editing.base import MEMO
+
+    calls = []
+    real = inversion.invert
+
+    def counting(G, targets, cfg, **kw):
+        calls.append(len(targets))
+        return real(G, targets, cfg, **kw)
+
+    monkeypatch.setattr(inversion, "invert", counting)
+    G, M = _tiny_g(), FieldFunctions(w_dim=16, hidden=8, layers=2)
+    requests = {"make her smile": parsed(), "make her smile a lot": parsed(delta=2)}
+
+    def editor(spec="talk2edit:steps=3,max_trials=2", paths=None):
+        ed = EDITORS.create(spec).use(G=G, P=StuckP(), fields=M, parse=lambda text: requests[text])
+        ed._paths = dict(paths or {})
+        return ed
+
+    rng = np.random.default_rng(0)
+    a, b = ((rng.random((48, 48, 3)) * 255).astype(np.uint8) for _ in range(2))
+    ed = editor()
+    out = ed.edit_batch([a, a.copy(), b, a], ["make her smile"] * 3 + ["make her smile a lot"])
+    assert calls == [3]  # (a, smile) once, (b, smile), (a, a lot): three distinct requests
+    assert [r.reused for r in out] == [False, True, False, False]
+    assert np.array_equal(out[0].image, out[1].image) and out[1].image is not out[0].image
+    assert out[1].stage_times == out[0].stage_times and out[1].elapsed == out[0].elapsed > 0
+    assert out[1].info()["reused"] is True and "reused" not in out[0].info()
+    ed.edit(a, "make her smile")
+    assert calls == [3, 1]  # networks set directly have no digest: no memo across calls
+
+    MEMO.clear()
+    paths = {}
+    for role in ("generator", "predictor", "fields", "parser"):
+        (tmp_path / role).write_bytes(role.encode())
+        paths[role] = str(tmp_path / role)
+    first = editor(paths=paths).edit(a, "make her smile")
+    again = editor(paths=paths).edit(a, "make her smile")  # another instance on the same weights
+    assert calls == [3, 1, 1] and again.reused and np.array_equal(again.image, first.image)
+    assert (again.outcome, again.trials, again.parsed) == (first.outcome, first.trials, first.parsed)
+    editor("talk2edit:steps=3,max_trials=3", paths).edit(a, "make her smile")  # another spec
+    (tmp_path / "fields").write_bytes(b"retrained")
+    editor(paths=paths).edit(a, "make her smile")  # other weights
+    assert calls == [3, 1, 1, 1, 1]
+    MEMO.clear()
+
+
 # ----------------------------------------------------------------------------- bench edit
 
 def test_bench_edit_writes_the_strip_and_record(tmp_path, bench_env):

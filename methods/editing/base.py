@@ -6,9 +6,11 @@ or inside a semantic method. An editor never sees ground truth, only the image a
 """
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Any
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import Any, Hashable
 
 import numpy as np
 
@@ -32,9 +34,63 @@ class EditResult:
     parsed: dict[str, Any] | None = None  # the parsed request (attribute, direction, delta/target, mode, ...)
     trials: int = 0  # editing steps / matching trials used
     stage_times: dict[str, float] = field(default_factory=dict)
+    elapsed: float | None = None  # seconds this edit cost when it was computed (its share of a batch)
+    reused: bool = False  # a copy of an identical edit (same editor, weights, image and text) computed earlier
 
     def info(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "parsed": self.parsed, "trials": int(self.trials)}
+        out = {"outcome": self.outcome, "parsed": self.parsed, "trials": int(self.trials)}
+        if self.reused:
+            out["reused"] = True
+        return out
+
+    def copy_reused(self) -> "EditResult":
+        """This result handed out again for an identical request; its times stay those of the computation."""
+        return replace(self, image=self.image.copy(), parsed=None if self.parsed is None else dict(self.parsed),
+                       stage_times=dict(self.stage_times), reused=True)
+
+
+def request_key(image: np.ndarray, instruction: str | None) -> tuple:
+    """What makes two edit requests identical for a deterministic editor: the image's exact pixels and the text."""
+    image = np.ascontiguousarray(image, np.uint8)
+    return image.shape, hashlib.sha256(image.tobytes()).hexdigest(), instruction
+
+
+class EditMemo:
+    """A small process-wide memo of finished edits, for editors whose result is a deterministic
+    function of (editor spec, weights, image, text, thread count).
+
+    A sweep asks for the same edit more than once: both edit-then-send schemes edit the same
+    original at the transmitter, and a send-then-edit receiver behind an error-free digital link
+    gets the same pixels at every SNR above the cliff. Computing it once changes no result; the
+    copies are marked ``reused`` and keep the computation's stage times, so timing tables still
+    report what each scheme's editor costs.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, EditResult] = OrderedDict()
+
+    def get(self, key: Hashable) -> EditResult | None:
+        hit = self._items.get(key)
+        if hit is None:
+            return None
+        self._items.move_to_end(key)
+        return hit.copy_reused()
+
+    def put(self, key: Hashable, result: EditResult) -> None:
+        self._items[key] = result
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+MEMO = EditMemo()
 
 
 class Editor(ABC):
