@@ -53,6 +53,43 @@ class Sweep:
     metrics: list | None = None  # default EDIT_METRICS
 
 
+@dataclass(frozen=True)
+class PaperSets:
+    """The image sets a paper's figures use (dataset specs, as ``bench run --dataset``): the main set (journal
+    Fig. 4 and Tables I, III, IV, VI, Fig. 10 and our additions; conference Fig. 3a-c), the high-resolution set
+    (journal Fig. 6; by default the main set at ``--hires-size``) and the out-of-distribution set (journal Fig. 8).
+    The paper used CelebA, CelebA-HQ and MetFaces; the embedded tier uses SynthFaces and its art set."""
+
+    main: str = "synthfaces"
+    hires: str | None = None
+    ood: str = "synthfaces-art"
+
+    @property
+    def hires_set(self) -> str:
+        return self.hires or self.main
+
+    def flags(self, paper: str) -> str:
+        """The command-line flags that reproduce these sets (empty for the defaults)."""
+        default = PaperSets()
+        out = [f"--dataset {self.main}"] if self.main != default.main else []
+        if paper == "journal":
+            out += [f"--hires-dataset {self.hires}"] if self.hires else []
+            out += [f"--ood-dataset {self.ood}"] if self.ood != default.ood else []
+        return " ".join(out)
+
+    def embedded(self) -> bool:
+        return all(_family(s).startswith("synthfaces") for s in (self.main, self.hires_set, self.ood))
+
+
+def resolve_set(spec: str) -> tuple[str, int]:
+    """(canonical spec as the rows store it, default size) of a dataset spec; a clear error if it cannot be read."""
+    from bench.registry import DATASETS, load_builtin
+
+    load_builtin()
+    ds = DATASETS.create(spec)
+    return ds.spec, int(ds.default_size)
+
+
 @dataclass
 class PaperRun:
     paper: str
@@ -63,51 +100,59 @@ class PaperRun:
     sweeps: list[Sweep] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)  # "method @ sweep: reason"
     wall_s: dict = field(default_factory=dict)
+    sets: PaperSets = field(default_factory=PaperSets)
 
 
-def plan(paper: str, n: int, snrs: list[float] | None, hires_size: int) -> list[Sweep]:
+def plan(paper: str, n: int, snrs: list[float] | None, hires_size: int, sets: PaperSets | None = None) -> list[Sweep]:
+    sets = sets or PaperSets()
+    main, hires, ood = sets.main, sets.hires_set, sets.ood
     if paper == "journal":
         snrs = snrs or [-6.0, 0.0, 6.0, 12.0, 18.0]
         m = JOURNAL_METHODS
         return [
-            Sweep("fig4_main", m, "synthfaces", snrs, note="Fig. 4 (CelebA in the paper)"),
-            Sweep("fig6_hires", m, "synthfaces", snrs, size=hires_size,
+            Sweep("fig4_main", m, main, snrs, note="Fig. 4 (CelebA in the paper)"),
+            Sweep("fig6_hires", m, hires, snrs, size=hires_size,
                   note=f"Fig. 6 (CelebA-HQ 1024 px in the paper; {hires_size} px here)"),
-            Sweep("fig8_ood", m, "synthfaces-art", snrs, note="Fig. 8 (MetFaces in the paper)"),
+            Sweep("fig8_ood", m, ood, snrs, note="Fig. 8 (MetFaces in the paper)"),
             Sweep("table3_r_inv", [f"editable-deepsc:r_inv={r}" if r != 110 else "editable-deepsc"
-                                   for r in (70, 90, 110, 130, 150)], "synthfaces", [-6.0], set_metrics=True,
+                                   for r in (70, 90, 110, 130, 150)], main, [-6.0], set_metrics=True,
                   note="Table III (-6 dB)"),
-            Sweep("table4_adapters", ["editable-deepsc", "editable-deepsc:adapters=false"], "synthfaces", [-6.0],
+            Sweep("table4_adapters", ["editable-deepsc", "editable-deepsc:adapters=false"], main, [-6.0],
                   note="Table IV / Fig. 11 (main set)"),
-            Sweep("table4_adapters_hires", ["editable-deepsc", "editable-deepsc:adapters=false"], "synthfaces", [-6.0],
+            Sweep("table4_adapters_hires", ["editable-deepsc", "editable-deepsc:adapters=false"], hires, [-6.0],
                   size=hires_size, note="Table IV (high resolution)"),
-            Sweep("table4_adapters_ood", ["editable-deepsc", "editable-deepsc:adapters=false"], "synthfaces-art",
+            Sweep("table4_adapters_ood", ["editable-deepsc", "editable-deepsc:adapters=false"], ood,
                   [-6.0], note="Table IV (out of distribution)"),
-            Sweep("fig10_matching", ["editable-deepsc", "editable-deepsc:matching=false"], "synthfaces", [-6.0],
+            Sweep("fig10_matching", ["editable-deepsc", "editable-deepsc:matching=false"], main, [-6.0],
                   note="Fig. 10 (-6 dB)"),
-            Sweep("add_links", LINKS, "synthfaces", snrs, set_metrics=False, metrics=TRANSMIT_METRICS,
+            Sweep("add_links", LINKS, main, snrs, set_metrics=False, metrics=TRANSMIT_METRICS,
                   note="ours: the image links against the separation bound (AWGN)"),
-            Sweep("add_rate", RATE_LINKS, "synthfaces", [x for x in RATE_SNRS if x in snrs] or snrs[-1:],
+            Sweep("add_rate", RATE_LINKS, main, [x for x in RATE_SNRS if x in snrs] or snrs[-1:],
                   set_metrics=False, metrics=TRANSMIT_METRICS, note="ours: the rate sweep along CBR"),
-            Sweep("add_rayleigh", RAYLEIGH_METHODS, "synthfaces", snrs, set_metrics=False, channel=RAYLEIGH,
+            Sweep("add_rayleigh", RAYLEIGH_METHODS, main, snrs, set_metrics=False, channel=RAYLEIGH,
                   note="ours: Rayleigh fading (the edit-then-send schemes and ours)"),
         ]
     if paper == "conference":
+        if sets.hires or sets.ood != PaperSets.ood:
+            raise UserError("the conference paper uses one set (Fig. 3a-c): give it --dataset only; --hires-dataset "
+                            "and --ood-dataset are the journal's Fig. 6 and Fig. 8")
         snrs = snrs or [-6.0, -3.0, 0.0, 6.0, 12.0, 18.0]
-        return [Sweep("fig3_main", CONFERENCE_METHODS, "synthfaces", snrs, note="Fig. 3a-c (CelebA in the paper)")]
+        return [Sweep("fig3_main", CONFERENCE_METHODS, main, snrs, note="Fig. 3a-c (CelebA in the paper)")]
     raise UserError(f"paper must be one of {', '.join(PAPERS)}, got {paper!r}")
 
 
 def run_paper(paper: str, out: Path | None = None, n: int = 4, snrs=None, hires_size: int = 128,
-              progress: bool = False, echo=print) -> PaperRun:
-    from bench.registry import load_builtin
+              progress: bool = False, echo=print, sets: PaperSets | None = None) -> PaperRun:
     from bench.runner import SweepConfig, run_sweep
 
-    load_builtin()
+    sets = sets or PaperSets()
     if n < 1:
         raise UserError(f"--n must be >= 1 (got {n})")
+    sweeps = plan(paper, n, snrs, hires_size, sets)
+    for spec in dict.fromkeys(sw.dataset for sw in sweeps):  # an unreadable set is refused before any sweep runs
+        resolve_set(spec)
     out = Path(out or Path("runs") / "paper" / paper)
-    run = PaperRun(paper, out, n, list(snrs or []), hires_size, plan(paper, n, snrs, hires_size))
+    run = PaperRun(paper, out, n, list(snrs or []), hires_size, sweeps, sets=sets)
     for sw in run.sweeps:
         t0 = time.time()
         for spec in sw.methods:  # run_sweep builds and sets up the method; a refusal is a UserError
@@ -125,16 +170,21 @@ def run_paper(paper: str, out: Path | None = None, n: int = 4, snrs=None, hires_
         run.wall_s["fig3de_continuous"] = _continuous(out, n, echo)
     out.mkdir(parents=True, exist_ok=True)
     (out / "paper_run.json").write_text(json.dumps({"n": n, "wall_s": run.wall_s, "unavailable": run.unavailable,
-                                                    "total_wall_s": round(sum(run.wall_s.values()), 1)}, indent=1))
+                                                    "total_wall_s": round(sum(run.wall_s.values()), 1),
+                                                    "hires_size": hires_size, "sets": vars(sets)}, indent=1))
     return run
 
 
-def load_run(paper: str, out: Path, n: int, snrs, hires_size: int) -> PaperRun:
-    """The record of the last ``bench paper`` run in ``out`` (for ``--report-only``)."""
-    run = PaperRun(paper, Path(out), n, list(snrs or []), hires_size, plan(paper, n, snrs, hires_size))
+def load_run(paper: str, out: Path, n: int, snrs, hires_size: int, sets: PaperSets | None = None) -> PaperRun:
+    """The record of the last ``bench paper`` run in ``out`` (for ``--report-only``): its n, times and sets
+    unless given here."""
     rec = Path(out) / "paper_run.json"
-    if rec.exists():
-        d = json.loads(rec.read_text())
+    d = json.loads(rec.read_text()) if rec.exists() else {}
+    if sets is None:
+        sets = PaperSets(**d["sets"]) if d.get("sets") else PaperSets()
+    run = PaperRun(paper, Path(out), n, list(snrs or []), hires_size, plan(paper, n, snrs, hires_size, sets),
+                   sets=sets)
+    if d:
         run.n, run.wall_s, run.unavailable = d.get("n", n), d.get("wall_s", {}), d.get("unavailable", [])
     return run
 
@@ -187,15 +237,29 @@ def build_paper_report(run: PaperRun) -> Path:
     if len(sets) and "channel" in sets:
         sets = sets[sets.channel == "awgn"]
     build_report(out / "results.sqlite", out / "figures")
-    lines = [f"# Editable-DeepSC {paper} paper, regenerated on the embedded tier", "",
-             f"`bench paper {paper} --n {run.n}` · {len(df)} result rows in `results.sqlite` · SNRs "
+    psets = run.sets
+    (main, main_size), (hires, _), (ood, ood_size) = (resolve_set(x) for x in (psets.main, psets.hires_set, psets.ood))
+    flags = " ".join(x for x in (f"--n {run.n}", psets.flags(paper)) if x)
+    used = [f"main `{main}` ({main_size} px)"] + ([f"high resolution `{hires}` at {run.hires_size} px",
+                                                   f"out of distribution `{ood}` ({ood_size} px)"]
+                                                  if paper == "journal" else [])
+    lines = [f"# Editable-DeepSC {paper} paper, regenerated "
+             + ("on the embedded tier" if psets.embedded() else f"on {_family(psets.main)}"), "",
+             f"`bench paper {paper} {flags}` · {len(df)} result rows in `results.sqlite` · SNRs "
              f"{', '.join(f'{s:g}' for s in sorted(df['snr'].unique()))} dB · wall time on this machine "
              f"{sum(run.wall_s.values()):.0f} s (per sweep: " + ", ".join(f"{k} {v} s" for k, v in run.wall_s.items())
-             + "; reused rows cost nothing)", "",
-             "Faces are SynthFaces (the embedded world, 64 px native), not CelebA; FID/KID are FD/KD on ImageNet "
-             "VGG16 features (no Inception weights offline); every edit is also scored against the exact "
-             "ground-truth edit by the independent judge and the identity embedder. Paper values sit beside ours; "
-             "absolute numbers are not comparable across worlds, the verdicts compare *orderings and ratios*.", ""]
+             + "; reused rows cost nothing)", "", "Sets: " + "; ".join(used) + ".", ""]
+    if psets.embedded():
+        lines += ["Faces are SynthFaces (the embedded world, 64 px native), not CelebA; FID/KID are FD/KD on ImageNet "
+                  "VGG16 features (no Inception weights offline); every edit is also scored against the exact "
+                  "ground-truth edit by the independent judge and the identity embedder. Paper values sit beside "
+                  "ours; absolute numbers are not comparable across worlds, the verdicts compare *orderings and "
+                  "ratios*.", ""]
+    else:
+        lines += ["Faces come from the sets above. Only SynthFaces knows the ground-truth edit and the edited degrees, "
+                  "so on other sets the edits are scored against the original (the papers' convention) and the "
+                  "judge-based columns (edit success, others kept) stay empty. Paper values sit beside ours; the "
+                  "verdicts compare *orderings and ratios*.", ""]
     if run.unavailable:
         lines += ["**Not run** (each with its reason):", ""] + [f"* {u}" for u in run.unavailable] + [""]
     tables = out / "tables"
@@ -207,16 +271,14 @@ def build_paper_report(run: PaperRun) -> Path:
         return sub.groupby(["method", "snr"])[metric].mean().unstack("snr") if len(sub) else None
 
     if paper == "journal":
-        sections = [("fig4_main", "synthfaces:split=test,world=2", None, "Fig. 4 — main set"),
-                    ("fig6_hires", "synthfaces:split=test,world=2", run.hires_size, f"Fig. 6 — {run.hires_size} px"),
-                    ("fig8_ood", None, None, "Fig. 8 — out of distribution (synthfaces-art)")]
+        sections = [("fig4_main", main, main_size, "Fig. 4 — main set"),
+                    ("fig6_hires", hires, run.hires_size, f"Fig. 6 — {run.hires_size} px"),
+                    ("fig8_ood", ood, ood_size, f"Fig. 8 — out of distribution ({_family(psets.ood)})")]
     else:
-        sections = [("fig3_main", "synthfaces:split=test,world=2", None, "Fig. 3a–c — main set")]
+        sections = [("fig3_main", main, main_size, "Fig. 3a–c — main set")]
     base_methods = set(JOURNAL_METHODS if paper == "journal" else CONFERENCE_METHODS)
     for name, dataset, size, title in sections:
-        sub = df[df.method.isin(base_methods)]
-        sub = sub[sub.dataset.str.startswith("synthfaces-art")] if dataset is None else sub[sub.dataset == dataset]
-        sub = sub[sub["size"] == (size or 64)]
+        sub = df[df.method.isin(base_methods) & (df.dataset == dataset) & (df["size"] == size)]
         if sub.empty:
             lines += [f"## {title}", "", "no rows", ""]
             continue
@@ -241,10 +303,10 @@ def build_paper_report(run: PaperRun) -> Path:
             lines += ["**FD-VGG16** (our FID stand-in, per set)", "", to_markdown(t, "%.1f"), ""]
         lines += _verdicts_at(sub, fd, ours, pv, paper)
     if paper == "journal":
-        lines += _journal_tables(df, sets, run, pv, tables)
-        lines += _additions(everything, out, tables)
+        lines += _journal_tables(df, sets, run, pv, tables, main, main_size)
+        lines += _additions(everything[(everything.dataset == main) & (everything["size"] == main_size)], out, tables)
     else:
-        lines += _conference_tables(df, run, pv, tables)
+        lines += _conference_tables(df[(df.dataset == main) & (df["size"] == main_size)], run, pv, tables)
     readme = out / "README.md"
     readme.write_text("\n".join(lines) + "\n")
     return readme
@@ -367,27 +429,27 @@ def _verdicts_at(sub, fd, ours, pv, paper) -> list[str]:
     return lines + [""] if lines else []
 
 
-def _journal_tables(df, sets, run, pv, tables) -> list[str]:
+def _journal_tables(df, sets, run, pv, tables, main_set: str, main_size: int) -> list[str]:
     from bench.registry import METHODS
     from bench.results import to_latex, to_markdown
 
     import pandas as pd
 
     lines = ["## Table I — CBR (paper convention beside ours)", ""]
-    main = df[df.method.isin(JOURNAL_METHODS) & (df["size"] == 64)]
-    if len(main):
+    rows = df[df.method.isin(JOURNAL_METHODS) & (df.dataset == main_set) & (df["size"] == main_size)]
+    if len(rows):
         from bench.cbr import cbr_table_convention
 
-        main = main.assign(cbr_tables=[cbr_table_convention(b if b == b else None, u, s, s)
-                                       for b, u, s in zip(main.bpp, main.channel_uses, main["size"])])
-        t = main.groupby("method")[["cbr_paper", "cbr_complex", "cbr_tables"]].mean()
+        rows = rows.assign(cbr_tables=[cbr_table_convention(b if b == b else None, u, s, s)
+                                       for b, u, s in zip(rows.bpp, rows.channel_uses, rows["size"])])
+        t = rows.groupby("method")[["cbr_paper", "cbr_complex", "cbr_tables"]].mean()
         t["paper (128 px)"] = [pv["table_I_cbr_128"]["values"].get(m) for m in t.index]
         to_latex(t, tables / "table1_cbr.tex", caption="CBR")
         lines += [to_markdown(t, "%.4f"), "",
                   "cbr_paper counts every real value sent (LDPC redundancy and JPEG headers included); "
                   "cbr_tables is the paper's convention (information bits / (6 HWC) for JPEG+LDPC).", ""]
-    t3 = df[df.method.str.startswith("editable-deepsc") & (df.snr == -6.0) & (df.dataset == "synthfaces:split=test,world=2")
-            & (df["size"] == 64)]
+    t3 = df[df.method.str.startswith("editable-deepsc") & (df.snr == -6.0) & (df.dataset == main_set)
+            & (df["size"] == main_size)]
     lines += ["## Table III — r_inv at −6 dB", ""]
     rows = []
     for r in (70, 90, 110, 130, 150):
@@ -455,7 +517,7 @@ def _journal_tables(df, sets, run, pv, tables) -> list[str]:
         lines += [f"unavailable: {exc}", ""]
     lines += ["## Fig. 10 — iterative attribute matching on/off (−6 dB)", ""]
     s = df[(df.snr == -6.0) & df.method.isin(["editable-deepsc", METHODS.create("editable-deepsc:matching=false").spec])
-           & (df.dataset == "synthfaces:split=test,world=2") & (df["size"] == 64)]
+           & (df.dataset == main_set) & (df["size"] == main_size)]
     if len(s):
         t = s.groupby("method")[["edit-success", "edit-success-1", "lpips-alex"]].mean()
         lines += [to_markdown(t, "%.3f"), ""]
@@ -502,13 +564,13 @@ def _additions(df, out: Path, tables: Path) -> list[str]:
 
     lines = ["## Our additions", ""]
     specs = {METHODS.create(m).spec: m for m in LINKS}
-    links = df[df.method.isin(specs) & (df.channel == "awgn") & (df["size"] == 64)]
+    links = df[df.method.isin(specs) & (df.channel == "awgn")]
     if len(links):
         links = links.assign(link=links.method.map(specs))
         from reports.build import build_report
 
         build_report(out / "results.sqlite", out / "figures" / "add_links", methods=set(links.method))
-        lines += ["### The links against the separation bound (AWGN, 64 px, plain transmission)", "",
+        lines += [f"### The links against the separation bound (AWGN, {int(df['size'].iloc[0])} px, plain transmission)", "",
                   "`ideal-separate` is a bound, not a scheme: JPEG at the rate a capacity-achieving code delivers "
                   "(uses·log2(1+SNR) bits) over the stated channel uses — `uses=auto` is JPEG+LDPC's budget "
                   "(bpp·H·W complex uses), `cbr=0.0833` DeepSC's, `cbr=0.0104` Editable-DeepSC's (one W latent).", ""]
@@ -551,8 +613,7 @@ def _additions(df, out: Path, tables: Path) -> list[str]:
             if metric not in ray:
                 continue
             t = ray.groupby(["method", "snr"])[metric].mean().unstack("snr")
-            awgn = df[(df.channel == "awgn") & df.method.isin(ray.method.unique()) & (df["size"] == 64)
-                      & (df.dataset == ray.dataset.iloc[0])]
+            awgn = df[(df.channel == "awgn") & df.method.isin(ray.method.unique())]
             to_latex(t, tables / f"additions_rayleigh_{metric}.tex", caption=f"Rayleigh fading: {metric}")
             t.to_csv(tables / f"additions_rayleigh_{metric}.csv")
             lines += [f"**{metric}**, Rayleigh (mean over {ray.image_id.nunique()} images)", "", to_markdown(t, "%.4f"),
@@ -579,10 +640,10 @@ def _rate_sweep(df, out: Path, tables: Path) -> list[str]:
     from bench.results import to_markdown
 
     specs = {METHODS.create(m).spec for m in RATE_LINKS}
-    rate = df[df.method.isin(specs) & (df.channel == "awgn") & (df["size"] == 64) & df.snr.isin(RATE_SNRS)]
+    rate = df[df.method.isin(specs) & (df.channel == "awgn") & df.snr.isin(RATE_SNRS)]
     if rate.empty:
         return []
-    lines = ["### The rate sweep along CBR (AWGN, 64 px, plain transmission)", "",
+    lines = [f"### The rate sweep along CBR (AWGN, {int(rate['size'].iloc[0])} px, plain transmission)", "",
              "Each point is one operating point (mean over the images): JPEG+LDPC at target bpp 0.7-2.5 (rate-1/2 "
              "LDPC, 4-QAM; its CBR counts the LDPC redundancy), the separation bound at five budgets, DeepSC's one "
              "(CBR 1/12 by architecture). Below capacity or past the LDPC cliff the receiver shows the grey placeholder.",

@@ -24,6 +24,25 @@ def test_plans_cover_the_papers_figures_and_tables():
         P.plan("thesis", 4, None, 128)
 
 
+def test_the_sets_are_options_for_the_official_tier(tmp_path):
+    sets = P.PaperSets(main="celeba-dialog:root=/data/cd", hires="celeba-hq:root=/data/hq", ood="metfaces:root=/data/mf")
+    by_name = {s.name: s for s in P.plan("journal", 4, None, 1024, sets)}
+    assert by_name["fig4_main"].dataset == by_name["table3_r_inv"].dataset == by_name["add_links"].dataset \
+        == "celeba-dialog:root=/data/cd"
+    assert (by_name["fig6_hires"].dataset, by_name["fig6_hires"].size) == ("celeba-hq:root=/data/hq", 1024)
+    assert by_name["fig8_ood"].dataset == by_name["table4_adapters_ood"].dataset == "metfaces:root=/data/mf"
+    assert P.plan("journal", 4, None, 128)[1].dataset == "synthfaces"  # default: the main set at --hires-size
+    assert sets.flags("journal") == ("--dataset celeba-dialog:root=/data/cd --hires-dataset celeba-hq:root=/data/hq "
+                                     "--ood-dataset metfaces:root=/data/mf") and P.PaperSets().flags("journal") == ""
+    assert P.plan("conference", 4, None, 128, P.PaperSets(main="celeba:root=/x"))[0].dataset == "celeba:root=/x"
+    with pytest.raises(Exception, match="conference paper uses one set"):
+        P.plan("conference", 4, None, 128, P.PaperSets(ood="metfaces:root=/x"))
+    # a set that cannot be read is refused before any sweep runs, naming the problem
+    with pytest.raises(Exception, match="does not exist"):
+        P.run_paper("journal", out=tmp_path / "p", n=1, sets=P.PaperSets(main=f"metfaces:root={tmp_path}/nowhere"))
+    assert not (tmp_path / "p" / "results.sqlite").exists()
+
+
 def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatch, registries):
     from bench.registry import METHODS
 
@@ -32,15 +51,19 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     monkeypatch.setattr(P, "JOURNAL_METHODS", [a, b])
     monkeypatch.setitem(P.OURS, "journal", b)
     monkeypatch.setattr(P, "LINKS", ["uncoded", "ideal-separate:cbr=0.0104", "ideal-separate:uses=3000"])
-    monkeypatch.setattr(P, "plan", lambda paper, n, snrs, hires: [
-        P.Sweep("fig4_main", [a, b], "synthfaces", [-6.0]),
-        P.Sweep("fig6_hires", ["deepsc"], "synthfaces", [-6.0], size=100),  # not a multiple of 8: DeepSC refuses
-        P.Sweep("add_links", P.LINKS, "synthfaces", [-6.0, 12.0], set_metrics=False, metrics=P.TRANSMIT_METRICS),
-        P.Sweep("add_rayleigh", [a], "synthfaces", [-6.0], set_metrics=False, channel="rayleigh")])
+    # the main set is not the default one: the report must follow the run's sets, not a built-in name
+    sets = P.PaperSets(main="synthfaces:split=finetune")
+    monkeypatch.setattr(P, "plan", lambda paper, n, snrs, hires, sets: [
+        P.Sweep("fig4_main", [a, b], sets.main, [-6.0]),
+        P.Sweep("fig6_hires", ["deepsc"], sets.main, [-6.0], size=100),  # not a multiple of 8: DeepSC refuses
+        P.Sweep("add_links", P.LINKS, sets.main, [-6.0, 12.0], set_metrics=False, metrics=P.TRANSMIT_METRICS),
+        P.Sweep("add_rayleigh", [a], sets.main, [-6.0], set_metrics=False, channel="rayleigh")])
     lines = []
-    run = P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append)
+    run = P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append, sets=sets)
     assert any("deepsc @ fig6_hires" in u and "multiple of 8" in u for u in run.unavailable)
     text = P.build_paper_report(run).read_text()
+    assert "`bench paper journal --n 2 --dataset synthfaces:split=finetune`" in text
+    assert "Sets: main `synthfaces:split=finetune,world=2` (64 px)" in text
     assert "## Fig. 4" in text and "LPIPS vs second best" in text and "paper −40.4 %" in text
     assert "no verdict: n=2 is too few images" in text  # two images give a number, not a verdict
     assert "Not run" in text and "deepsc @ fig6_hires" in text
@@ -65,5 +88,11 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     links = list((tmp_path / "p" / "figures" / "add_links").glob("*awgn_64px*/snr_psnr.csv"))
     assert len(links) == 1 and set(pd.read_csv(links[0]).method) == {METHODS.create(m).spec for m in P.LINKS}
     lines.clear()
-    P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append)  # everything is reused
+    P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append, sets=sets)  # everything is reused
     assert all("0 new rows" in line for line in lines if "fig4_main" in line)
+    # --report-only reads the sets back from the run's record
+    again = P.load_run("journal", tmp_path / "p", 2, None, 128)
+    assert again.sets == sets
+    rebuilt = P.build_paper_report(again).read_text()  # the second run's record: its own wall times
+    assert "Sets: main `synthfaces:split=finetune,world=2` (64 px)" in rebuilt and rebuilt.count("**lpips-alex**") \
+        == text.count("**lpips-alex**")
