@@ -190,6 +190,7 @@ def test_m1_edits_identical_receptions_once_and_keeps_their_cost(registries, mon
                                                          + a.stage_times["editor.editing"]
                                                          + a.stage_times["editor.decoding"])
     assert a.stage_times["editor.edit"] >= b.stage_times["editor.edit"] * 0.9 > 0
+    assert (cliff.reused_s, a.reused_s) == (0.0, 0.0) and b.reused_s == pytest.approx(b.stage_times["editor.edit"])
 
 
 def test_two_m2_schemes_share_the_transmitter_edit(registries, monkeypatch, tmp_path):
@@ -218,6 +219,7 @@ def test_two_m2_schemes_share_the_transmitter_edit(registries, monkeypatch, tmp_
         preps.append(m2.prepare(Request("x", img, "make her smile")))
     MEMO.clear()
     assert calls == [1] and "reused" not in preps[0].info and preps[1].info["reused"] is True
+    assert preps[0].reused_s == 0.0 and preps[1].reused_s == pytest.approx(preps[1].stage_times["editor.edit"])
     assert preps[1].stage_times["editor.edit"] == pytest.approx(
         sum(preps[0].stage_times[f"editor.{k}"] for k in ("parse", "inversion", "editing", "decoding")))
 

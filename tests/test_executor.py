@@ -86,6 +86,22 @@ def test_batched_and_one_by_one_receive_give_the_same_rows(tmp_path, registries,
     assert a == b
 
 
+def test_a_reused_edit_still_costs_the_scheme_its_time(tmp_path, registries):
+    """An edit handed over from an identical earlier request (the Talk2Edit memo) is nearly free to the
+    benchmark, but the row's time is what the scheme costs: the edit's computation time is added back to
+    `tx.prepare` (M2) or `rx.receive` (M1)."""
+    editor = "testkit-brighten:reused_cost=100"
+    specs = [f"m2:editor=[{editor}],codec=[uncoded]", f"m1:codec=[uncoded],editor=[{editor}]"]
+    run_sweep(cfg(tmp_path / "a", methods=specs, dataset="testkit-text", snrs=[-6, 6], n=2))
+    rows = rows_of(tmp_path / "a" / "run")
+    assert len(rows) == 8
+    for r in rows:
+        edited = r.info.get("outcome", r.info.get("tx.outcome")) == "edited"
+        assert edited and r.info.get("reused", r.info.get("tx.reused")) is True
+        stage = "tx.prepare" if r.method.startswith("m2") else "rx.receive"
+        assert 100 <= r.times[stage] < 101, (r.method, r.times)
+
+
 def test_retrained_weights_make_old_rows_not_count_and_reports_keep_them_apart(tmp_path, registries):
     from reports.aggregate import load_rows, load_set_metrics
     from reports.summary import summary_table

@@ -55,11 +55,11 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     sets = P.PaperSets(main="synthfaces:split=finetune")
     monkeypatch.setattr(P, "plan", lambda paper, n, snrs, hires, sets: [
         P.Sweep("fig4_main", [a, b], sets.main, [-6.0]),
-        P.Sweep("fig6_hires", ["deepsc"], sets.main, [-6.0], size=100),  # not a multiple of 8: DeepSC refuses
+        P.Sweep("fig6_hires", [a, "deepsc"], sets.main, [-6.0], size=hires),  # 100: not a multiple of 8, DeepSC refuses
         P.Sweep("add_links", P.LINKS, sets.main, [-6.0, 12.0], set_metrics=False, metrics=P.TRANSMIT_METRICS),
         P.Sweep("add_rayleigh", [a], sets.main, [-6.0], set_metrics=False, channel="rayleigh")])
     lines = []
-    run = P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append, sets=sets)
+    run = P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append, sets=sets, hires_size=100)
     assert any("deepsc @ fig6_hires" in u and "multiple of 8" in u for u in run.unavailable)
     text = P.build_paper_report(run).read_text()
     assert "`bench paper journal --n 2 --dataset synthfaces:split=finetune`" in text
@@ -71,6 +71,13 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     assert (tmp_path / "p" / "figures" / "fig4_main_grid.png").exists()
     assert json.loads((tmp_path / "p" / "paper_run.json").read_text())["unavailable"] == run.unavailable
     # our additions: the links against the bound, equal bandwidth, Rayleigh (kept out of the paper's figures)
+    # each section's FD is its own set's (the 100-px sweep is not averaged into the 64-px one)
+    from bench.results import load_set_metrics
+
+    fd = load_set_metrics(tmp_path / "p")
+    fd = fd[(fd.name == "FD-VGG16") & (fd.method == a) & (fd.channel == "awgn")].set_index("size")["value"]
+    hires = text.split("## Fig. 6")[1].split("\n## ")[0]
+    assert f"| {a} | {fd[100]:.1f} |" in hires and f"{fd[64]:.1f}" not in hires and fd[64] != fd[100]
     assert "## Our additions" in text and "separation bound" in text and "Equal bandwidth" in text
     assert "| ideal-separate:cbr=0.0104 | 64 |" in text and "### Rayleigh fading (`rayleigh:" in text
     import pandas as pd
@@ -80,7 +87,7 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     rows = load(tmp_path / "p")
     assert set(rows.channel) == {"awgn", "rayleigh:fading=fast,csi=perfect"}
     fig4 = pd.read_csv(tmp_path / "p" / "tables" / "fig4_main_lpips-alex.csv", index_col=0)
-    awgn_a = rows[(rows.method == a) & (rows.channel == "awgn")]["lpips-alex"].mean()
+    awgn_a = rows[(rows.method == a) & (rows.channel == "awgn") & (rows["size"] == 64)]["lpips-alex"].mean()
     assert fig4.loc[a].iloc[0] == pytest.approx(awgn_a)
     # each figure draws its own methods only (not the links, ablations or other sweeps)
     curves = list((tmp_path / "p" / "figures" / "fig4_main").glob("*awgn_64px*/snr_lpips-alex.csv"))
@@ -88,11 +95,11 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     links = list((tmp_path / "p" / "figures" / "add_links").glob("*awgn_64px*/snr_psnr.csv"))
     assert len(links) == 1 and set(pd.read_csv(links[0]).method) == {METHODS.create(m).spec for m in P.LINKS}
     lines.clear()
-    P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append, sets=sets)  # everything is reused
+    P.run_paper("journal", out=tmp_path / "p", n=2, echo=lines.append, sets=sets, hires_size=100)  # all reused
     assert all("0 new rows" in line for line in lines if "fig4_main" in line)
     # --report-only reads the sets back from the run's record
-    again = P.load_run("journal", tmp_path / "p", 2, None, 128)
-    assert again.sets == sets
+    again = P.load_run("journal", tmp_path / "p", 2, None)
+    assert again.sets == sets and again.hires_size == 100
     rebuilt = P.build_paper_report(again).read_text()  # the second run's record: its own wall times
     assert "Sets: main `synthfaces:split=finetune,world=2` (64 px)" in rebuilt and rebuilt.count("**lpips-alex**") \
         == text.count("**lpips-alex**")

@@ -47,6 +47,9 @@ class Prepared:
     text_sent: str | None = None  # text put on the channel, if any
     stage_times: dict[str, float] = field(default_factory=dict)  # seconds per named stage
     info: dict[str, Any] = field(default_factory=dict)  # transmitter facts for the row (edit outcome, ...)
+    # seconds of computation this preparation took over from an identical earlier one (a reused edit): the row's
+    # `tx.prepare` adds them, so timings report what the scheme costs, not what the benchmark's reuse saved
+    reused_s: float = 0.0
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Decoded:
     text_received: str | None = None
     stage_times: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    reused_s: float = 0.0  # as Prepared.reused_s, added to the row's `rx.receive`
 
 
 # One reception: (channel outputs by stream name, side information, SNR in dB).

@@ -61,6 +61,11 @@ def _times(prefix: str, times: dict[str, float]) -> dict[str, float]:
     return {f"{prefix}.{k}": float(v) for k, v in times.items()}
 
 
+def _reused_s(ed: EditResult) -> float:
+    """The cost of a reused edit (computed once for an identical request), to be counted in the row's time."""
+    return float(ed.elapsed or 0.0) if ed.reused else 0.0
+
+
 def _example(name: str) -> str:
     return f"e.g. {name}:codec=[jpeg-ldpc],editor=[identity]"
 
@@ -174,7 +179,7 @@ class SendThenEdit(_Composed):
             info.update(ed.info())
             out.append(Decoded(image=ed.image, decode_failures=part.decode_failures,
                                text_received=text if self.link is not None else None,
-                               stage_times=times, info=info))
+                               stage_times=times, info=info, reused_s=_reused_s(ed)))
         return out
 
 
@@ -196,7 +201,7 @@ class EditThenSend(_Composed):
         times["editor.edit"] = ed.elapsed if ed.reused and ed.elapsed is not None else t_edit
         times.update(_times(CODEC, part.stage_times))
         return Prepared(streams=_into(CODEC, part.streams), side_info={CODEC: part.side_info}, state=part,
-                        bpp=part.bpp, stage_times=times, info=ed.info())
+                        bpp=part.bpp, stage_times=times, info=ed.info(), reused_s=_reused_s(ed))
 
     def transmit(self, prepared: Prepared, snr_db: float) -> dict[str, np.ndarray]:
         return _into(CODEC, self.codec.transmit(prepared.state, snr_db))

@@ -72,9 +72,11 @@ if "testkit-brighten" not in EDITORS.names():
     @EDITORS.register("testkit-brighten", "test-only editor: 'make ...' brightens the image by 40 grey levels; "
                                           "anything else is not understood")
     class Brighten(Editor):
-        def __init__(self, amount: int = 40):
+        def __init__(self, amount: int = 40, reused_cost: float = 0.0):
             self.amount = int(amount)
-            self.spec = f"testkit-brighten:amount={self.amount}"
+            self.reused_cost = float(reused_cost)  # > 0: every edit comes back as reused, computed earlier in that time
+            self.spec = f"testkit-brighten:amount={self.amount}" + (f",reused_cost={self.reused_cost:g}"
+                                                                    if self.reused_cost else "")
 
         def edit(self, image, instruction):
             return self.edit_batch([image], [instruction])[0]
@@ -88,7 +90,8 @@ if "testkit-brighten" not in EDITORS.names():
             for im, text in zip(images, instructions):
                 if text and text.strip().lower().startswith("make"):
                     edited = np.clip(im.astype(np.int16) + self.amount, 0, 255).astype(np.uint8)
-                    out.append(EditResult(edited, Outcome.EDITED, parsed={"verb": "make"}, trials=1))
+                    out.append(EditResult(edited, Outcome.EDITED, parsed={"verb": "make"}, trials=1,
+                                          elapsed=self.reused_cost or None, reused=bool(self.reused_cost)))
                 else:
                     out.append(EditResult(np.asarray(im), Outcome.NOT_UNDERSTOOD))
             return out
