@@ -12,7 +12,9 @@ from bench.errors import UserError
 DEFAULT_DATASET = "synthfaces"
 # the main job: the journal's five-method edit comparison (Fig. 4's methods)
 DEFAULT_METHODS = "deepsc+talk2edit,jpeg-ldpc+talk2edit,talk2edit+deepsc,talk2edit+jpeg-ldpc,editable-deepsc"
-MAIN_JOB_N = 1  # Talk2Edit costs ~25 s per edit on 2 cores and M1 edits once per SNR: 2 images took 10 min 48 s, 1 fits in 10 min
+# Talk2Edit costs ~25-45 s per edit on 2 cores; M1 edits once per distinct received image, M2 once per image:
+# 2 images take 7 min 06 s (3 would take ~10.6 min, over the 10-minute budget)
+MAIN_JOB_N = 2
 MAIN_JOB_METRICS = "lpips-alex,lpips-vgg,ssim,edit-success,edit-success-1,others-kept,identity-verified,id-distance"
 
 

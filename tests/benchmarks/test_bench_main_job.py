@@ -1,6 +1,6 @@
 """The main job's wall time (issue 14: `bench run --snr -6 0 6 12 18` with no other flag finishes in under
 10 minutes on 2 CPU cores). Skipped by default; run with
-``pytest tests/benchmarks/test_bench_main_job.py --benchmark-only`` (about 6 minutes at the default n = 1)."""
+``pytest tests/benchmarks/test_bench_main_job.py --benchmark-only`` (about 7 minutes at the default n = 2)."""
 import pytest
 
 
