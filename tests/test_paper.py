@@ -65,6 +65,7 @@ def test_a_small_paper_run_reuses_rows_and_reports_verdicts(tmp_path, monkeypatc
     assert "`bench paper journal --n 2 --dataset synthfaces:split=finetune`" in text
     assert "Sets: main `synthfaces:split=finetune,world=2` (64 px)" in text
     assert "## Fig. 4" in text and "LPIPS vs second best" in text and "paper −40.4 %" in text
+    assert "LPIPS-vgg (a check: not the paper's metric) vs second best" in text  # not only the method's own loss
     assert "no verdict: n=2 is too few images" in text  # two images give a number, not a verdict
     assert "Not run" in text and "deepsc @ fig6_hires" in text
     assert (tmp_path / "p" / "tables" / "fig4_main_lpips-alex.tex").exists()
