@@ -242,7 +242,7 @@ def test_talk2edit_editor_outcomes_and_stages():
         EDITORS.create("talk2edit:loss=l2")
 
 
-def test_talk2edit_editor_computes_identical_requests_once(tmp_path, monkeypatch):
+def test_talk2edit_editor_computes_identical_requests_once(tmp_path, monkeypatch, registries):
     """An edit is a deterministic function of (spec, weights, pixels, text): identical requests in a batch
     are inverted once, and, on weights with a digest, across calls and editor instances through the memo;
     copies are marked reused and keep the computation's times."""

@@ -78,7 +78,7 @@ class EditMemo:
         return hit.copy_reused()
 
     def put(self, key: Hashable, result: EditResult) -> None:
-        self._items[key] = result
+        self._items[key] = replace(result, image=result.image.copy())  # the caller keeps its own object
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
