@@ -221,7 +221,7 @@ def execute_unit(unit: Unit, ctx: SweepContext, parts: Parts) -> list[Row]:
     item = parts.fetch(unit.item_id)
     request = Request(id=item.id, image=item.image, instruction=item.instruction)
     prepared, t_prep = guard(method, item.id, None, method.prepare, request)
-    t_prep += float(getattr(prepared, "reused_s", 0.0) or 0.0)  # a reused edit still costs the scheme its time
+    t_prep += prepared.reused_s  # a reused edit still costs the scheme its time
     channel = parts.channel
     receptions, sent = [], []
     for snr in unit.snrs:
@@ -252,7 +252,7 @@ def execute_unit(unit: Unit, ctx: SweepContext, parts: Parts) -> list[Row]:
             rx_times.append(t)
     elif len(decoded_all) != len(receptions):
         raise MethodError(f"method '{method.spec}' returned {len(decoded_all)} images for {len(receptions)} receptions")
-    rx_times = [t + float(getattr(d, "reused_s", 0.0) or 0.0) for t, d in zip(rx_times, decoded_all)]
+    rx_times = [t + d.reused_s for t, d in zip(rx_times, decoded_all)]
     rows = []
     images = [np.asarray(d.image) for d in decoded_all]
     for image in images:

@@ -66,6 +66,11 @@ def _reused_s(ed: EditResult) -> float:
     return float(ed.elapsed or 0.0) if ed.reused else 0.0
 
 
+def _edit_time(ed: EditResult, measured: float) -> float:
+    """The editor's time for a row: a reused edit reports its computation's cost, others what was measured here."""
+    return ed.elapsed if ed.reused and ed.elapsed is not None else measured
+
+
 def _example(name: str) -> str:
     return f"e.g. {name}:codec=[jpeg-ldpc],editor=[identity]"
 
@@ -172,8 +177,7 @@ class SendThenEdit(_Composed):
             times = _times(CODEC, part.stage_times)
             times.update(ttimes)
             times.update(_times("editor", ed.stage_times))
-            times["editor.edit"] = 0.0 if ed.outcome == Outcome.UNDECODABLE else \
-                ed.elapsed if ed.reused and ed.elapsed is not None else per_edit
+            times["editor.edit"] = 0.0 if ed.outcome == Outcome.UNDECODABLE else _edit_time(ed, per_edit)
             info = {f"codec.{k}": v for k, v in part.info.items()}
             info.update(tinfo)
             info.update(ed.info())
@@ -198,7 +202,7 @@ class EditThenSend(_Composed):
         t_edit = time.perf_counter() - t0
         part = self.codec.prepare(Request(request.id, ed.image, None))
         times = _times("editor", ed.stage_times)
-        times["editor.edit"] = ed.elapsed if ed.reused and ed.elapsed is not None else t_edit
+        times["editor.edit"] = _edit_time(ed, t_edit)
         times.update(_times(CODEC, part.stage_times))
         return Prepared(streams=_into(CODEC, part.streams), side_info={CODEC: part.side_info}, state=part,
                         bpp=part.bpp, stage_times=times, info=ed.info(), reused_s=_reused_s(ed))
