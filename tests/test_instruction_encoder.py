@@ -312,12 +312,12 @@ INDEPENDENT_SHA256_PREFIX = "c18a8204f19323ef"
 
 #: the shipped parser's figures on the independent set (card: independent_*, both readers; and
 #: encoder_alone_independent_*), guarded against regressions
-INDEPENDENT_GUARD = {"exact": 0.94, "valid_rejected": 0.03, "opposite": 2, "nonrequests_rejected": 1.0}
+INDEPENDENT_GUARD = {"exact": 0.95, "valid_rejected": 0.03, "opposite": 0, "nonrequests_rejected": 1.0}
 INDEPENDENT_GUARD_ENCODER_ALONE = {"exact": 0.79, "valid_rejected": 0.19, "opposite": 1, "nonrequests_rejected": 0.98}
-_NOT_MET = ("issue 9 target not reached by the shipped parser (independent set, card: encoder + grammar 94.5% exact, "
-            "2 opposite-direction edits, 2.8% of valid requests rejected, 70/70 non-requests rejected; the encoder "
-            "alone 79.0%, 1, 18.2%, 69/70; before issue 9: 68.5%, 6, 22.7%, 69/70). strict: passing means the "
-            "target is met and this mark must go")
+_NOT_MET = ("issue 9 target not reached by the shipped parser on the fresh set (written blind to the project after "
+            "the grammar's last change): encoder + grammar 84.7% exact, 2 opposite-direction edits, 6.0% of valid "
+            "requests rejected, 50/50 non-requests rejected; the encoder alone 74.7%, 1, 18.7%, 50/50. strict: "
+            "passing means the target is met and this mark must go")
 
 
 def test_independent_set_regression_guard(independent, enc):
@@ -339,10 +339,10 @@ def test_independent_set_exact_target(independent):
     assert independent["exact"] >= 0.85
 
 
-@pytest.mark.xfail(strict=True, reason=_NOT_MET + " - opposite: 'turn that frown upside down' (an idiom: the "
-                                                  "grammar reads 'frown' as less smile and the encoder agrees) and "
-                                                  "'knock two levels off his age' (read as older)")
 def test_independent_set_no_opposite_direction_edit(independent):
+    """Met since 2026-11-30, but not cleanly: the set's last two opposite-direction errors ("turn that
+    frown upside down", "knock two levels off his age") were read before the grammar learned the two
+    idioms, so this is now a regression guard; the fresh set below is the clean measure."""
     assert independent["opposite"] == 0, [e for e in independent["errors"] if e[1].startswith("OPPOSITE")]
 
 
@@ -352,3 +352,55 @@ def test_independent_set_valid_rejected_target(independent):
 
 def test_independent_set_nonrequests_all_rejected(independent):
     assert independent["nonrequests_rejected"] == 1.0, independent["accepted_nonrequests"]
+
+
+# ----------------------------------------------------------------------------- the fresh set (clean test)
+
+FRESH_SHA256_PREFIX = "6c8a8085bcc41134"
+#: the shipped parser's figures on the fresh set, measured once (2026-11-30), guarded against regressions
+FRESH_GUARD = {"exact": 0.84, "valid_rejected": 0.06, "opposite": 2, "nonrequests_rejected": 1.0}
+
+
+@pytest.fixture(scope="module")
+def fresh(enc):
+    from datasets.instructions.independent import FRESH_PATH
+    from methods.nets.instruction_encoder.evaluation import independent_accuracy
+
+    return independent_accuracy(enc, FRESH_PATH)
+
+
+def test_fresh_set_is_what_was_committed():
+    """150 valid requests (30 per attribute) and 50 non-requests (10 per kind), never edited after the
+    parser's results on it were seen."""
+    import hashlib
+
+    from datasets.instructions.independent import FRESH_PATH, load
+
+    valid, invalid = load(FRESH_PATH)
+    assert (len(valid), len(invalid)) == (150, 50)
+    assert [sum(r.attribute == a for r in valid) for a in range(5)] == [30] * 5
+    assert hashlib.sha256(FRESH_PATH.read_bytes()).hexdigest().startswith(FRESH_SHA256_PREFIX)
+
+
+def test_fresh_set_regression_guard(fresh):
+    assert fresh["exact"] >= FRESH_GUARD["exact"], fresh["errors"]
+    assert fresh["valid_rejected"] <= FRESH_GUARD["valid_rejected"] + 1e-9, fresh["errors"]
+    assert fresh["opposite"] <= FRESH_GUARD["opposite"], fresh["errors"]
+    assert fresh["nonrequests_rejected"] >= FRESH_GUARD["nonrequests_rejected"], fresh["accepted_nonrequests"]
+
+
+@pytest.mark.xfail(strict=True, reason=_NOT_MET + " - exact 84.7% < 85%")
+def test_fresh_set_exact_target(fresh):
+    assert fresh["exact"] >= 0.85
+
+
+@pytest.mark.xfail(strict=True, reason=_NOT_MET + " - opposite: \"don't make him look so serious\" (the grammar "
+                                                  "reads 'serious' as the named state 0 and misses the negation) "
+                                                  "and 'smiling down two levels' (read as up)")
+def test_fresh_set_no_opposite_direction_edit(fresh):
+    assert fresh["opposite"] == 0, [e for e in fresh["errors"] if e[1].startswith("OPPOSITE")]
+
+
+def test_fresh_set_valid_rejected_and_nonrequest_targets(fresh):
+    assert fresh["valid_rejected"] <= 0.10
+    assert fresh["nonrequests_rejected"] == 1.0, fresh["accepted_nonrequests"]

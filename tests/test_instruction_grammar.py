@@ -20,6 +20,13 @@ B, G, BE, S, Y = range(5)
     ("show more of her forehead", (B, "indefinite", -1, 1, None)),  # more forehead = shorter bangs
     ("raise the fringe line", (B, "indefinite", -1, 1, None)),
     ("increase his age", (Y, "indefinite", -1, 1, None)),  # age is the opposite of the youth scale
+    # age taken away makes younger, whatever the verb; "shave ... years off" is about age, not the beard
+    ("knock a decade off her age", (Y, "indefinite", 1, 1, None)),
+    ("take three levels off his age", (Y, "definite", 1, 3, None)),
+    ("shave a few years off him", (Y, "indefinite", 1, 1, None)),
+    ("put some years on him", (Y, "indefinite", -1, 1, None)),
+    ("turn his frown upside down", (S, "indefinite", 1, 1, None)),  # the idiom for a smile
+    ("shave off his beard", (BE, "target", None, None, 0)),  # still a shave
     # amounts from the instruction language's lexicon
     ("make his bangs two levels longer", (B, "definite", 1, 2, None)),
     ("make her smile a bit more", (S, "definite", 1, 1, None)),

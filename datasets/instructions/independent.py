@@ -27,6 +27,16 @@ PATH = Path(__file__).with_name("independent_requests.jsonl")
 DEV_PATH = Path(__file__).with_name("dev_requests.jsonl")
 """A development set in the same format, written later by another writer (who never read the test set
 or the templates) for choosing how the parser combines its readers; tuning looks at this one only."""
+FRESH_PATH = Path(__file__).with_name("fresh_requests.jsonl")
+"""A second test set in the same format (150 valid requests, 30 per attribute, balanced over modes
+and directions; 50 non-requests, 10 per kind), written on 2026-11-30 by a writer who read no file of
+the project (no templates, lexicon, grammar or earlier sets) and ran none of its code, *after* the
+grammar's last change and before any result on it was seen. Its target labels were then checked
+against ``DEGREE_DESCRIPTIONS`` by a third writer, blind to every parser output, because the first
+writer's brief paraphrased a few degree descriptions wrongly (Eyeglasses 1/2, Young 3/4/5). Test
+only: never tune on it. The independent set above has been looked at (its two opposite-direction
+errors informed the grammar's "... off his age" and "frown upside down" readings), so this one is
+the clean measure of the parser on unseen phrasing."""
 
 
 @dataclass(frozen=True)

@@ -334,6 +334,9 @@ def read(text: str) -> Reading:
                           (w for w in words if " " not in w), 0)) is not None})
     if len(attrs) > 1 and SMILE in attrs and not any(_has(s, w) for w in ATTRIBUTE_WORDS[SMILE] if w != "mouth"):
         attrs.remove(SMILE)
+    if BEARD in attrs and YOUNG in attrs and _years_off(toks) and not any(
+            _has(s, w) for w in ATTRIBUTE_WORDS[BEARD] if w not in _SHAVE_WORDS):
+        attrs.remove(BEARD)  # "shave ten years off him": an age idiom, not a shave
     if not attrs:
         other = [w for w in OTHER_DOMAIN if _has(s, w) and w not in _SOFT_OTHER]
         if other:
@@ -466,8 +469,11 @@ def _way_cues(toks: list[str], a: int) -> list[int]:
                                                                                  "hide", "hides", "hiding"))
     age_noun = a == YOUNG and ("age" in toks or "years" in toks)
     line = a == BANGS and ("line" in toks or "hairline" in toks)
-    if a == YOUNG and any(_has(f" {' '.join(toks)} ", p) for p in ("years off", "years younger")):
-        strong.append(UP)
+    if a == YOUNG and (any(_has(f" {' '.join(toks)} ", p) for p in ("years off", "years younger"))
+                       or _years_off(toks)):
+        strong.append(UP)  # "knock two levels off his age": taking age away makes younger
+    if a == SMILE and "frown" in toks and _has(f" {' '.join(toks)} ", "upside down"):
+        return [UP]  # "turn that frown upside down": the idiom for a smile
     if a == YOUNG and any(_has(f" {' '.join(toks)} ", p) for p in ("years on", "years older")):
         strong.append(DOWN)
     for i, t in enumerate(toks):
@@ -509,6 +515,20 @@ def _way_cues(toks: list[str], a: int) -> list[int]:
         if toks[k + 1:k + 2] == ["much"]:
             return [DOWN]
     return strong or weak
+
+
+_SHAVE_WORDS = ("shave", "shaved", "shaven")
+_OFF_VERBS = ("take", "takes", "taking", "took", "knock", "knocks", "shave", "shaves", "chop", "cut", "peel", "strip",
+              "wipe", "shed", "trim", "lop", "slice")
+
+
+def _years_off(toks: list[str]) -> bool:
+    """An amount of age taken away: "<verb> ... off ... age/years" ("knock two levels off his age",
+    "shave a decade off her"), where the verb removes and the thing removed is age."""
+    if "off" not in toks or not any(w in toks for w in ("age", "years", "year", "decade", "decades")):
+        return False
+    k = toks.index("off")
+    return any(v in toks[max(0, k - 6):k] for v in _OFF_VERBS)
 
 
 def _amount(s: str) -> int | None:
