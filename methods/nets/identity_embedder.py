@@ -38,13 +38,83 @@ NAME = "identity-embedder"
 DEFAULT_CONFIG = {"widths": [24, 32, 64, 128, 192], "dim": 128, "reduce": 64, "input_size": 64,
                   "pool": "flat", "threshold_eer": 0.5, "threshold_far1": 0.5}
 POOLS = ("flat", "avg", "both")
+# pose vector scale for the aligner's regression: [tx, ty, roll, log scale, sin yaw]
+POSE_UNITS = (0.1, 0.1, 0.1, 0.05, 0.15)
+
+
+def compose_pose(pose: torch.Tensor, angle: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor,
+                 mirror: torch.Tensor | None = None) -> torch.Tensor:
+    """The pose (N, 5) of a face after an optional mirror and then the affine jitter of
+    ``methods.training.face_nets.augment`` (angle, scale, shift as it returns them)."""
+    p = pose.clone()
+    if mirror is not None:
+        m = mirror.to(p.dtype)
+        sign = 1 - 2 * m
+        p[:, 0] = p[:, 0] * sign
+        p[:, 2] = p[:, 2] * sign
+        p[:, 4] = p[:, 4] * sign
+    dx, dy = p[:, 0] - shift[:, 0], p[:, 1] - shift[:, 1]
+    ca, sa = torch.cos(angle), torch.sin(angle)
+    out = p.clone()
+    out[:, 0] = scale * (ca * dx + sa * dy)
+    out[:, 1] = scale * (-sa * dx + ca * dy)
+    out[:, 2] = p[:, 2] - angle
+    out[:, 3] = p[:, 3] + torch.log(scale)
+    return out
+
+
+class FaceAligner(nn.Module):
+    """64x64 image -> pose (N, 5) ``[tx, ty, roll, log scale, sin yaw]`` (the world's
+    ``datasets.synthfaces.v2.render.pose_vector``), regressed with supervision from the renderer.
+
+    ``warp`` resamples the image into the face's own frame: a crop of half-width ``crop``
+    canonical units around the face, upright, at a fixed scale, with the head turn undone
+    (the world's 2.5-D yaw warp inverted by fixed-point iteration), so the embedding reads
+    face geometry at fixed places whatever the photograph's pose. This is what face alignment
+    (landmarks + similarity warp) does before ArcFace/FaceNet.
+    """
+
+    def __init__(self, crop: float = 0.85, depth: float = 0.30, rx: float = 0.78, ry: float = 1.0, cy: float = -0.05,
+                 out_size: int = 64):
+        super().__init__()
+        self.crop, self.depth, self.rx, self.ry, self.cy = float(crop), float(depth), float(rx), float(ry), float(cy)
+        self.out_size = int(out_size)
+        chans = (3, 16, 32, 64, 64)
+        layers = []
+        for cin, cout in zip(chans[:-1], chans[1:]):
+            layers += [nn.Conv2d(cin, cout, 3, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+        self.conv = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(64 * 16, 128), nn.ReLU(), nn.Linear(128, 5))
+        self.register_buffer("units", torch.tensor(POSE_UNITS))
+
+    def forward(self, x64: torch.Tensor) -> torch.Tensor:
+        """(N, 3, 64, 64) in [-1, 1] -> pose (N, 5) in world units."""
+        return self.head(self.conv(x64)) * self.units
+
+    def warp(self, x: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+        """Resample images x (N, 3, H, W) into the face frame given by pose (N, 5)."""
+        n, s = x.shape[0], self.out_size
+        g = (torch.arange(s, device=x.device, dtype=x.dtype) + 0.5) * (2.0 / s) - 1.0
+        qy, qx = torch.meshgrid(g * self.crop, g * self.crop, indexing="ij")
+        qx, qy = qx.expand(n, s, s), qy.expand(n, s, s)
+        ys = pose[:, 4].view(n, 1, 1)
+        vy = ((qy - self.cy) / self.ry) ** 2
+        X = qx
+        for _ in range(3):  # canvas x = canonical x + sin(yaw) * depth * Z(canvas x, y)
+            X = qx + ys * self.depth * torch.clamp(1 - (X / self.rx) ** 2 - vy, min=0)
+        scale = torch.exp(pose[:, 3]).view(n, 1, 1)
+        ca, sa = torch.cos(pose[:, 2]).view(n, 1, 1), torch.sin(pose[:, 2]).view(n, 1, 1)
+        px = scale * (ca * X - sa * qy) + pose[:, 0].view(n, 1, 1)
+        py = scale * (sa * X + ca * qy) + pose[:, 1].view(n, 1, 1)
+        return F.grid_sample(x, torch.stack([px, py], -1), mode="bilinear", padding_mode="border",
+                             align_corners=False)
 
 
 class IdentityEmbedder(nn.Module):
     """Images (N, 3, H, W) in [-1, 1] -> (N, dim) L2-normalised identity embeddings."""
 
     def __init__(self, widths=DEFAULT_CONFIG["widths"], dim=128, reduce=64, input_size=64, pool="flat",
-                 threshold_eer=0.5, threshold_far1=0.5):
+                 threshold_eer=0.5, threshold_far1=0.5, align=None):
         super().__init__()
         if pool not in POOLS:
             raise UserError(f"identity embedder pool must be one of {', '.join(POOLS)}, got {pool!r}")
@@ -53,6 +123,10 @@ class IdentityEmbedder(nn.Module):
         self.dim = int(dim)
         self.threshold = float(threshold_eer)
         self.threshold_far1 = float(threshold_far1)
+        # align: None (read the photograph as it is) or the FaceAligner's settings (crop, depth, rx,
+        # ry, cy): find the face's pose first and read the face in its own frame
+        self.align = dict(align) if align else None
+        self.aligner = FaceAligner(**self.align, out_size=self.input_size) if self.align else None
         self.backbone = Backbone(widths)
         c = self.backbone.out_channels
         side = self.input_size // 16
@@ -64,9 +138,18 @@ class IdentityEmbedder(nn.Module):
         self.fc = nn.Linear(n_in, self.dim)
         self.bn = nn.BatchNorm1d(self.dim)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    def aligned(self, x: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
+        """The images the backbone reads: x resized, or (with an aligner) x resampled into the face
+        frame at the predicted pose (or the given one); the pose is not differentiated through."""
+        if self.aligner is None:
+            return fit_size(x, self.input_size)
+        if pose is None:
+            pose = self.aligner(fit_size(x, 64)).detach()
+        return self.aligner.warp(x, pose)
+
+    def features(self, x: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
         """The un-normalised embedding (N, dim) before the L2 normalisation."""
-        f = self.backbone(fit_size(x, self.input_size))
+        f = self.backbone(self.aligned(x, pose))
         parts = []
         if self.pool in ("flat", "both"):
             parts.append(self.reduce(f).flatten(1))
@@ -74,8 +157,8 @@ class IdentityEmbedder(nn.Module):
             parts.append(f.mean(dim=(2, 3)))
         return self.bn(self.fc(torch.cat(parts, 1)))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.features(x), dim=1)
+    def forward(self, x: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
+        return F.normalize(self.features(x, pose), dim=1)
 
     def _as_embedding(self, a) -> torch.Tensor:
         if isinstance(a, np.ndarray) and a.dtype != np.uint8 and a.shape[-1] == self.dim and a.ndim <= 2:

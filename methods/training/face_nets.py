@@ -31,13 +31,18 @@ def _jpeg(batch_u8: np.ndarray, quality: np.ndarray) -> np.ndarray:
 
 def augment(images_u8: np.ndarray, rng: np.random.Generator, strength: float = 1.0,
             jpeg_p: float = 0.2, geometric: bool = True, jpeg_min_quality: int = 25,
-            soft_min_frac: float = 0.5, shift_px: float = 3.0) -> torch.Tensor:
+            soft_min_frac: float = 0.5, shift_px: float = 3.0, return_affine: bool = False):
     """Light, label-preserving augmentation of a uint8 NHWC batch -> NCHW float in [-1, 1].
 
     JPEG re-encoding (quality jpeg_min_quality-90), small affine jitter (shift +-shift_px px, scale +-4 %,
     rotation +-4 deg), colour jitter (brightness, contrast, saturation, per-channel gain),
     then blur or down/up-sampling (GAN/channel softness) and Gaussian noise, each on a
     random subset. Deterministic in `rng`.
+
+    return_affine: also return the jitter as ``(angle, scale, shift)`` tensors ((N,), (N,), (N, 2)):
+    output point p_out shows input point ``R(angle) p_out / scale + shift`` (image units), so a
+    face posed ``(t, roll, s)`` in the input is posed ``(scale * R(-angle)(t - shift), roll - angle,
+    s * scale)`` in the output (``methods.nets.identity_embedder.compose_pose``).
     """
     n = len(images_u8)
     imgs = images_u8
@@ -47,6 +52,9 @@ def augment(images_u8: np.ndarray, rng: np.random.Generator, strength: float = 1
             imgs = imgs.copy()
             imgs[pick] = _jpeg(imgs[pick], rng.integers(jpeg_min_quality, 91, int(pick.sum())))
     x = to_tensor(imgs)
+    ang = torch.zeros(n)
+    sc = torch.ones(n)
+    sh = torch.zeros(n, 2)
     if geometric:
         ang = torch.from_numpy(rng.uniform(-4, 4, n) * strength * math.pi / 180).float()
         sc = torch.from_numpy(1 + rng.uniform(-0.04, 0.04, n) * strength).float()
@@ -88,6 +96,8 @@ def augment(images_u8: np.ndarray, rng: np.random.Generator, strength: float = 1
     noisy = torch.from_numpy((rng.random(n) < 0.4 * strength).astype(np.float32)).view(n, 1, 1, 1)
     sig = torch.from_numpy(rng.uniform(0.0, 0.08, (n, 1, 1, 1))).float()
     x = x + noisy * sig * torch.from_numpy(rng.standard_normal(x.shape).astype(np.float32))
+    if return_affine:
+        return x.clamp(-1, 1), (ang, sc, sh)
     return x.clamp(-1, 1)
 
 

@@ -22,13 +22,16 @@ import torch
 import torch.nn.functional as F
 
 from methods.nets.face_nets import param_count
-from methods.nets.identity_embedder import DEFAULT_CONFIG, build, evaluate
+from methods.nets.identity_embedder import DEFAULT_CONFIG, build, compose_pose, evaluate
 from methods.training.face_nets import TrainProgress, augment, cosine_lr, resume_training, set_threads
 from methods.zoo import TrainContext
 
 FACTOR_WEIGHT = 1.0  # weight of the mean factor cross-entropy beside the InfoNCE loss
 FACTOR_SCALE = 16.0  # logit scale of the factor heads on the unit-norm embedding
 SHIFT_PX = 3.0  # augmentation shift range (x strength 0.7: +-2.1 px)
+ALIGN_SHIFT_PX = 6.0  # with an aligner the jitter may be wider (+-4.2 px): the aligner must find the face
+ALIGN_WEIGHT = 1.0  # weight of the aligner's pose regression (MSE in POSE_UNITS)
+ALIGN_DEFAULT = {"crop": 0.85}  # --set align=1: the FaceAligner with the world's head-turn constants
 
 
 # ----------------------------------------------------------------------------- data
@@ -36,7 +39,7 @@ SHIFT_PX = 3.0  # augmentation shift range (x strength 0.7: +-2.1 px)
 def _data(ctx: TrainContext) -> dict:
     """World ``WORLD``: train identities x K views (each its own degrees and nuisance) plus one
     look-alike per identity; held-out test identities x 2 views for the plain verification figures."""
-    from methods.training.world_data import WORLD, identity_view_factors, identity_views
+    from methods.training.world_data import WORLD, identity_view_factors, identity_view_poses, identity_views
 
     if ctx.quick:
         tr = identity_views("train", 24, 2, 64, seed=ctx.seed, cache=False)
@@ -44,6 +47,8 @@ def _data(ctx: TrainContext) -> dict:
         return {"train": tr["images"], "lookalikes": tr["lookalikes"], "test": te["images"],
                 "factors": identity_view_factors("train", 24, 2, seed=ctx.seed),
                 "test_factors": identity_view_factors("test", 24, 2, seed=1, start=2000),
+                "poses": identity_view_poses("train", 24, 2, seed=ctx.seed),
+                "test_poses": identity_view_poses("test", 24, 2, seed=1, start=2000),
                 "desc": "quick smoke data (24 train / 24 test identities x 2)"}
     n_id, k, n_test = 8000, 4, 1500
     ctx.log(event="data", msg=f"rendering/reading {n_id} world-{WORLD} train identities x {k} views + look-alikes")
@@ -52,6 +57,8 @@ def _data(ctx: TrainContext) -> dict:
     return {"train": tr["images"], "lookalikes": tr["lookalikes"], "test": te["images"],
             "factors": identity_view_factors("train", n_id, k, seed=0),
             "test_factors": identity_view_factors("test", n_test, 2, seed=1, start=2000),
+            "poses": identity_view_poses("train", n_id, k, seed=0),
+            "test_poses": identity_view_poses("test", n_test, 2, seed=1, start=2000),
             "desc": (f"SynthFaces world {WORLD} train identities 0..{n_id - 1}, each rendered {k}x with its own uniform "
                      f"degrees and nuisance (backdrop, clothing, pose, lighting), plus a look-alike (3 face-geometry "
                      f"factors changed) under view 0's degrees and nuisance as a hard negative, with every identity "
@@ -61,12 +68,33 @@ def _data(ctx: TrainContext) -> dict:
                      "(methods.nets.identity_probes)")}
 
 
-def _flip(imgs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Mirror a random half of the images: identity must not depend on the side the face looks to."""
+def _flip(imgs: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror a random half of the images: identity must not depend on the side the face looks to.
+    Returns the images and which were mirrored."""
     out = imgs.copy()
     pick = rng.random(len(imgs)) < 0.5
     out[pick] = out[pick][:, :, ::-1]
-    return out
+    return out, pick
+
+
+@torch.no_grad()
+def align_report(model, images: np.ndarray, poses: np.ndarray) -> dict:
+    """Held-out pose error of the aligner (mean absolute): shift in 64-px pixels, roll in degrees,
+    scale in percent, sin(yaw)."""
+    import math
+
+    from methods.nets.face_nets import fit_size, to_tensor
+
+    was = model.training
+    model.eval()
+    dev = model.fc.weight.device
+    pred = torch.cat([model.aligner(fit_size(to_tensor(images[i:i + 256], dev), 64)) for i in range(0, len(images), 256)])
+    model.train(was)
+    err = (pred.cpu() - torch.as_tensor(poses)).abs()
+    return {"align_shift_px_mae": round(float(err[:, :2].mean() * 32), 3),
+            "align_roll_deg_mae": round(float(err[:, 2].mean() * 180 / math.pi), 3),
+            "align_scale_pct_mae": round(float(err[:, 3].mean() * 100), 3),
+            "align_sin_yaw_mae": round(float(err[:, 4].mean()), 4)}
 
 
 class FactorHeads(torch.nn.Module):
@@ -117,6 +145,8 @@ def train(ctx: TrainContext) -> None:
     if pool not in POOLS:
         raise UserError(f"identity-embedder pool must be one of {', '.join(POOLS)}, got {pool!r}")
     config["pool"] = pool
+    align = str(ctx.options.get("align", "0")).lower() in ("1", "true", "yes")  # --set align=1
+    config["align"] = dict(ALIGN_DEFAULT) if align else None
     steps = ctx.steps or (6 if ctx.quick else 900)
     n_ids = 8 if ctx.quick else 40  # identities per batch: 2 views each + their look-alike
     tau = 0.07
@@ -134,6 +164,7 @@ def train(ctx: TrainContext) -> None:
     id_factors = torch.as_tensor(data["factors"]["identity"], device=dev)
     look_factors = torch.as_tensor(data["factors"]["lookalike"], device=dev)
     n_train, k = train_views.shape[:2]
+    poses = torch.as_tensor(data["poses"], device=dev)
     ctx.log(event="start", params=param_count(model), steps=steps, ids_per_batch=n_ids, n_identities=n_train,
             variants=k)
     model.train()
@@ -144,11 +175,21 @@ def train(ctx: TrainContext) -> None:
         ids = rng.choice(n_train, n_ids, replace=False)
         va = np.zeros(n_ids, np.int64)  # view 0: the one its look-alike copies
         vb = rng.integers(1, k, n_ids) if k > 1 else va
-        imgs = _flip(np.concatenate([train_views[ids, va], train_views[ids, vb], looks[ids]]), rng)
-        x = augment(imgs, rng, strength=0.7, shift_px=SHIFT_PX).to(dev)
+        imgs, mirrored = _flip(np.concatenate([train_views[ids, va], train_views[ids, vb], looks[ids]]), rng)
+        x, (ang, sc, sh) = augment(imgs, rng, strength=0.7, shift_px=ALIGN_SHIFT_PX if align else SHIFT_PX,
+                                   return_affine=True)
+        x = x.to(dev)
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, steps, base_lr, warmup=min(100, steps // 10))
-        z = model(x)
+        align_loss = None
+        if align:
+            pose = torch.cat([poses[ids, va], poses[ids, vb], poses[ids, va]])
+            target = compose_pose(pose, ang.to(dev), sc.to(dev), sh.to(dev), torch.as_tensor(mirrored, device=dev))
+            pred = model.aligner(x)
+            align_loss = F.mse_loss(pred / model.aligner.units, target / model.aligner.units)
+            z = model(x, pose=pred.detach())
+        else:
+            z = model(x)
         za, zb = z[:n_ids], z[n_ids:2 * n_ids]
         # symmetric InfoNCE: each view's positive is its partner; every other view and every
         # look-alike (a different person who shares skin, eyes, hair, degrees and nuisance) is a negative
@@ -160,6 +201,8 @@ def train(ctx: TrainContext) -> None:
         idx = torch.as_tensor(ids, device=dev)
         labels = torch.cat([id_factors[idx], id_factors[idx], look_factors[idx]])
         loss = loss + FACTOR_WEIGHT * heads.loss(z, labels)
+        if align_loss is not None:
+            loss = loss + ALIGN_WEIGHT * align_loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -169,6 +212,9 @@ def train(ctx: TrainContext) -> None:
     quality = evaluate(model, data["test"])
     quality["params"] = param_count(model)
     quality.update(factor_report(model, heads, data["test"][:, 0], data["test_factors"]["identity"]))
+    if align:
+        quality.update(align_report(model, data["test"].reshape(-1, *data["test"].shape[2:]),
+                                    data["test_poses"].reshape(-1, 5)))
     probe_size = 64
     threshold = calibrate(model, probe_size) if not ctx.quick else quality["threshold_eer"]
     config["threshold_eer"] = float(threshold)  # same_person() default: the hard-set equal-error threshold

@@ -120,3 +120,16 @@ def identity_view_factors(split: str, n: int, k: int, seed: int = 0, start: int 
         ident, _, twin = _view_plan(split, start + i, k, seed)
         ids[i], looks[i] = factor_labels(ident), factor_labels(twin)
     return {"identity": ids, "lookalike": looks}
+
+
+def identity_view_poses(split: str, n: int, k: int, seed: int = 0, start: int = 0) -> np.ndarray:
+    """The pose (``datasets.synthfaces.v2.render.pose_vector``) of every view of
+    ``identity_views(split, n, k, seed=seed, start=start)``: float32 (n, k, 5); a look-alike has
+    view 0's pose."""
+    from datasets.synthfaces.v2.render import pose_vector
+
+    out = np.empty((n, k, 5), np.float32)
+    for i in range(n):
+        _, views, _ = _view_plan(split, start + i, k, seed)
+        out[i] = [pose_vector(nuis) for _, nuis in views]
+    return out

@@ -29,6 +29,16 @@ def make_canvas(nuis: Nuisance, size: int) -> PoseCanvas:
     return PoseCanvas(size, (nuis.shift_x, nuis.shift_y - LIFT_Y), nuis.roll, nuis.scale * ZOOM, nuis.yaw)
 
 
+def pose_vector(nuisance) -> np.ndarray:
+    """The pose of a photograph as the face-alignment target: float32 ``[tx, ty, roll, log scale,
+    sin yaw]``, where an image point is ``p = scale * R(roll) @ X + (tx, ty)`` for the face's
+    canonical point ``X`` before the head turn (image spans [-1, 1], x right, y down), and the turn
+    moves canonical x by ``-sin(yaw) * DEPTH * Z`` (``canvas.PoseCanvas``)."""
+    nuis = as_nuisance(nuisance)
+    return np.array([nuis.shift_x, nuis.shift_y - LIFT_Y, nuis.roll, np.log(nuis.scale * ZOOM),
+                     np.sin(nuis.yaw)], np.float32)
+
+
 def render(identity, attributes, size: int = 64, style: str = "photo", nuisance=None) -> np.ndarray:
     """Render a world-2 face as a (size, size, 3) uint8 array.
 
