@@ -114,7 +114,7 @@ class IdentityEmbedder(nn.Module):
     """Images (N, 3, H, W) in [-1, 1] -> (N, dim) L2-normalised identity embeddings."""
 
     def __init__(self, widths=DEFAULT_CONFIG["widths"], dim=128, reduce=64, input_size=64, pool="flat",
-                 threshold_eer=0.5, threshold_far1=0.5, align=None):
+                 threshold_eer=0.5, threshold_far1=0.5, align=None, flip_average=False):
         super().__init__()
         if pool not in POOLS:
             raise UserError(f"identity embedder pool must be one of {', '.join(POOLS)}, got {pool!r}")
@@ -125,6 +125,9 @@ class IdentityEmbedder(nn.Module):
         self.threshold_far1 = float(threshold_far1)
         # align: None (read the photograph as it is) or the FaceAligner's settings (crop, depth, rx,
         # ry, cy): find the face's pose first and read the face in its own frame
+        # flip_average: at inference (eval mode) the features are the mean of the image's and its
+        # mirror's (the "flip test" of face verification), so a mirrored photo embeds exactly alike
+        self.flip_average = bool(flip_average)
         self.align = dict(align) if align else None
         self.aligner = FaceAligner(**self.align, out_size=self.input_size) if self.align else None
         self.backbone = Backbone(widths)
@@ -148,7 +151,18 @@ class IdentityEmbedder(nn.Module):
         return self.aligner.warp(x, pose)
 
     def features(self, x: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
-        """The un-normalised embedding (N, dim) before the L2 normalisation."""
+        """The un-normalised embedding (N, dim) before the L2 normalisation (in eval mode with
+        ``flip_average``: the mean of the image's and its mirror's)."""
+        f = self._features(x, pose)
+        if self.flip_average and not self.training:
+            mirrored = None
+            if pose is not None:
+                mirrored = pose.clone()
+                mirrored[:, [0, 2, 4]] = -mirrored[:, [0, 2, 4]]
+            f = 0.5 * (f + self._features(x.flip(-1), mirrored))
+        return f
+
+    def _features(self, x: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
         f = self.backbone(self.aligned(x, pose))
         parts = []
         if self.pool in ("flat", "both"):

@@ -12,6 +12,13 @@ Pairs of held-out test identities, rendered now:
   hair, degrees and nuisance): must be rejected (bar 90%);
 * ``stranger``  — two different identities, each with its own degrees and nuisance: rejected.
 
+Reported beside them (not in the hard set): ``gt_edit`` — an image and its ground-truth edit (the
+same photograph with one attribute, cycling over the five, moved 1-2 degrees), the pair a perfect
+editor would hand the identity metric; its verified rate is that metric's ceiling, per attribute;
+and three degraded copies of the image (what a received image can look like): ``jpeg`` (quality 15),
+``blur`` (Gaussian, sigma 1.2 px) and ``downscale`` (to half the side and back), where "same person"
+should survive a codec's softness.
+
 The hard set mixes all of them (AUC bar 0.99). ``calibrate`` picks the equal-error threshold on
 calibration identities; ``probe_report`` measures the probes on *other* identities with it.
 """
@@ -21,6 +28,29 @@ import numpy as np
 
 POSITIVE = ("nuisance", "flip", "shift", "edit")
 NEGATIVE = ("lookalike", "stranger")
+REPORTED = ("gt_edit", "jpeg", "blur", "downscale")  # measured, in no bar and not in the hard set
+
+
+def degrade(img: np.ndarray, kind: str) -> np.ndarray:
+    """A degraded copy of an (H, W, 3) uint8 image: "jpeg" (quality 15), "blur" (sigma 1.2 px) or
+    "downscale" (half the side and back, bilinear)."""
+    import io
+
+    from PIL import Image, ImageFilter
+
+    im = Image.fromarray(img)
+    if kind == "jpeg":
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=15)
+        out = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    elif kind == "blur":
+        out = im.filter(ImageFilter.GaussianBlur(1.2))
+    elif kind == "downscale":
+        h, w = img.shape[:2]
+        out = im.resize((w // 2, h // 2), Image.BILINEAR).resize((w, h), Image.BILINEAR)
+    else:
+        raise ValueError(f"unknown degradation {kind!r}")
+    return np.asarray(out, np.uint8)
 BARS = {"nuisance": 0.95, "flip": 0.98, "shift": 0.98, "lookalike": 0.90, "auc": 0.99}
 CALIBRATION = (0, 500)  # test identities used to choose the threshold
 PROBES = (500, 1500)  # test identities the probes are measured on
@@ -36,12 +66,12 @@ def shift_image(img: np.ndarray, dx: int, dy: int) -> np.ndarray:
 
 def probe_pairs(start: int, stop: int, size: int = 64, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name -> (images a, images b), one pair per test identity in [start, stop) and probe."""
-    from datasets.synthfaces.v2 import identity_from_id, lookalike, render, sample_nuisance
+    from datasets.synthfaces.v2 import edited_target, identity_from_id, lookalike, render, sample_nuisance
     from datasets.synthfaces.v2.splits import split_identity
 
     n = stop - start
     out = {name: (np.empty((n, size, size, 3), np.uint8), np.empty((n, size, size, 3), np.uint8))
-           for name in POSITIVE + NEGATIVE}
+           for name in POSITIVE + NEGATIVE + REPORTED}
     for j, index in enumerate(range(start, stop)):
         rng = np.random.default_rng([0x9B0BE, int(index), int(seed)])
         ident = split_identity("test", index)
@@ -57,6 +87,11 @@ def probe_pairs(start: int, stop: int, size: int = 64, seed: int = 0) -> dict[st
             "stranger": render(split_identity("test", 50_000 + index), rng.integers(0, 6, 5).tolist(), size,
                                "photo", sample_nuisance(rng, "photo")),
         }
+        a = index % 5  # drawn after the others, so adding it changed none of them
+        step = int(rng.integers(1, 3)) * (1 if attrs[a] <= 2 else -1)
+        pairs["gt_edit"] = edited_target(ident, attrs, a, attrs[a] + step, size, "photo", nuis)
+        for kind in ("jpeg", "blur", "downscale"):
+            pairs[kind] = degrade(base, kind)
         for name, img in pairs.items():
             out[name][0][j] = base
             out[name][1][j] = img
@@ -92,6 +127,15 @@ def probe_report(model, threshold: float | None = None, size: int = 64, identiti
         q[f"probe_{k}_verified"] = round(float((s[k] >= t).mean()), 4)
     for k in NEGATIVE:
         q[f"probe_{k}_rejected"] = round(float((s[k] < t).mean()), 4)
+    from datasets.synthfaces.attributes import ATTRIBUTES
+
+    gt = s["gt_edit"] >= t
+    q["probe_gt_edit_verified"] = round(float(gt.mean()), 4)
+    for kind in ("jpeg", "blur", "downscale"):
+        q[f"probe_{kind}_verified"] = round(float((s[kind] >= t).mean()), 4)
+    which = np.arange(identities[0], identities[1]) % 5
+    for i, name in enumerate(ATTRIBUTES):
+        q[f"probe_gt_edit_verified_{name.lower()}"] = round(float(gt[which == i].mean()), 4)
     pos = np.concatenate([s[k] for k in POSITIVE])
     neg = np.concatenate([s[k] for k in NEGATIVE])
     q["probe_hard_auc"] = round(roc_auc(pos, neg), 5)

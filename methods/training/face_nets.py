@@ -31,13 +31,15 @@ def _jpeg(batch_u8: np.ndarray, quality: np.ndarray) -> np.ndarray:
 
 def augment(images_u8: np.ndarray, rng: np.random.Generator, strength: float = 1.0,
             jpeg_p: float = 0.2, geometric: bool = True, jpeg_min_quality: int = 25,
-            soft_min_frac: float = 0.5, shift_px: float = 3.0, return_affine: bool = False):
+            soft_min_frac: float = 0.5, shift_px: float = 3.0, return_affine: bool = False,
+            soft_p: float = 0.3, blur_max: float = 1.0):
     """Light, label-preserving augmentation of a uint8 NHWC batch -> NCHW float in [-1, 1].
 
     JPEG re-encoding (quality jpeg_min_quality-90), small affine jitter (shift +-shift_px px, scale +-4 %,
     rotation +-4 deg), colour jitter (brightness, contrast, saturation, per-channel gain),
-    then blur or down/up-sampling (GAN/channel softness) and Gaussian noise, each on a
-    random subset. Deterministic in `rng`.
+    then blur (sigma 0.4-blur_max px) or down/up-sampling (to soft_min_frac of the side at least;
+    GAN/channel softness) on a soft_p share, and Gaussian noise, each on a random subset.
+    Deterministic in `rng`.
 
     return_affine: also return the jitter as ``(angle, scale, shift)`` tensors ((N,), (N,), (N, 2)):
     output point p_out shows input point ``R(angle) p_out / scale + shift`` (image units), so a
@@ -75,12 +77,12 @@ def augment(images_u8: np.ndarray, rng: np.random.Generator, strength: float = 1
     y = ((y - grey) * s + grey) * g
     x = y.clamp(0, 1) * 2 - 1
     # softness: blur or down/up-sampling on a subset
-    soft = rng.random(n) < 0.3 * strength
+    soft = rng.random(n) < soft_p * strength
     if soft.any():
         idx = torch.from_numpy(np.flatnonzero(soft))
         sub = x[idx]
         if rng.random() < 0.5:
-            sigma = float(rng.uniform(0.4, 1.0))
+            sigma = float(rng.uniform(0.4, blur_max))
             k = torch.exp(-torch.arange(-2, 3).float() ** 2 / (2 * sigma ** 2))
             k = (k / k.sum())
             sub = F.conv2d(F.pad(sub, (2, 2, 0, 0), mode="replicate"), k.view(1, 1, 1, 5).repeat(3, 1, 1, 1), groups=3)

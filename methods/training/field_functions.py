@@ -179,6 +179,8 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
             t0, acc = time.time(), {"pred": 0.0, "id": 0.0, "disc": 0.0, "hit": 0.0, "k": 0}
     M.eval()
     quality = {"generator_sha256": digest, "weights": dict(WEIGHTS)}
+    if not ctx.quick:
+        quality["teachers_sha256"] = teacher_digests()
     if snrs:
         quality["training_snrs"] = snrs
     if init_from:
@@ -229,6 +231,18 @@ def calibrate_steps(G, P, ws: torch.Tensor, spread: float, scales=(0.0625, 0.125
             prev_s, prev_m = s, m
         norms.append(length * spread)
     return dirs, norms, response
+
+
+def teacher_digests() -> dict[str, str]:
+    """SHA-256 of the shipped networks whose losses train the fields (P for eq. 12, the embedder for
+    eq. 13; the discriminator of eq. 14 is pinned to the generator), and of the judge and embedder
+    that measure the card's figures: provenance for a field trained with one embedder and measured
+    with another."""
+    from bench.provenance import file_digest
+    from methods.zoo import weights_path
+
+    return {name: file_digest(weights_path(name)) for name in ("attribute-predictor", "identity-embedder",
+                                                                "attribute-judge")}
 
 
 @torch.no_grad()

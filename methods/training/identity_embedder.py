@@ -32,6 +32,10 @@ SHIFT_PX = 3.0  # augmentation shift range (x strength 0.7: +-2.1 px)
 ALIGN_SHIFT_PX = 6.0  # with an aligner the jitter may be wider (+-4.2 px): the aligner must find the face
 ALIGN_WEIGHT = 1.0  # weight of the aligner's pose regression (MSE in POSE_UNITS)
 ALIGN_DEFAULT = {"crop": 0.85}  # --set align=1: the FaceAligner with the world's head-turn constants
+# --set degrade=strong: the softness and compression a received image shows at the benchmark's
+# operating points (JPEG near quality 10 at 64 px, DeepSC blur), so a degraded copy stays the same person
+DEGRADE = {"standard": {}, "strong": {"jpeg_p": 0.4, "jpeg_min_quality": 6, "soft_p": 0.5, "blur_max": 1.8,
+                                      "soft_min_frac": 0.35}}
 
 
 # ----------------------------------------------------------------------------- data
@@ -147,6 +151,11 @@ def train(ctx: TrainContext) -> None:
     config["pool"] = pool
     align = str(ctx.options.get("align", "0")).lower() in ("1", "true", "yes")  # --set align=1
     config["align"] = dict(ALIGN_DEFAULT) if align else None
+    # --set flip_average=1: inference embeds the image and its mirror (training is unchanged)
+    config["flip_average"] = str(ctx.options.get("flip_average", "0")).lower() in ("1", "true", "yes")
+    degrade = str(ctx.options.get("degrade", "standard"))
+    if degrade not in DEGRADE:
+        raise UserError(f"identity-embedder degrade must be one of {', '.join(DEGRADE)}, got {degrade!r}")
     steps = ctx.steps or (6 if ctx.quick else 900)
     n_ids = 8 if ctx.quick else 40  # identities per batch: 2 views each + their look-alike
     tau = 0.07
@@ -177,7 +186,7 @@ def train(ctx: TrainContext) -> None:
         vb = rng.integers(1, k, n_ids) if k > 1 else va
         imgs, mirrored = _flip(np.concatenate([train_views[ids, va], train_views[ids, vb], looks[ids]]), rng)
         x, (ang, sc, sh) = augment(imgs, rng, strength=0.7, shift_px=ALIGN_SHIFT_PX if align else SHIFT_PX,
-                                   return_affine=True)
+                                   return_affine=True, **DEGRADE[degrade])
         x = x.to(dev)
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, steps, base_lr, warmup=min(100, steps // 10))
