@@ -1,5 +1,6 @@
 """Attribute predictor: smoke training, resume, the shipped checkpoint against fresh ground
 truth, differentiability, and refusal of bad checkpoint files."""
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ from bench.errors import UserError
 from datasets.synthfaces import ATTRIBUTES
 from methods.nets import attribute_predictor as ap
 from methods.training import attribute_predictor as ap_training
-from methods.zoo import TrainContext, load_model, save_checkpoint, weights_path
+from methods.zoo import TrainContext, card_path, load_model, save_checkpoint, weights_path
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -72,16 +73,32 @@ def shipped():
     return ap.load_predictor()
 
 
-@pytest.mark.xfail(strict=True, reason="world 2 (nuisance: pose, lighting, backdrops) is harder than world 1: "
-                   "the shipped P (3000 steps) reads Bangs 92.7 % and Young 94.7 % exactly (card), below the 95% bar")
-def test_shipped_predictor_meets_bars_on_fresh_test_faces(shipped):
-    """Issue bar: exact degree >= 95% for every attribute on held-out identities (and +-1 >= 99%)."""
-    imgs, ys = _fresh_test_sample()
+@pytest.mark.xfail(strict=True, reason="the shipped P (9600 steps) reads Bangs 93.9 % exactly on the card's 3000 "
+                   "held-out faces (95.0 % on 1000 fresh ones), below the 95 % bar: Bangs 2 and 3 are confusable on "
+                   "low hairlines (datasets/synthfaces/README.md)")
+def test_shipped_predictor_meets_bars_on_held_out_faces(shipped):
+    """Issue bar: exact degree >= 95% for every attribute on held-out identities (and +-1 >= 99%), on
+    the card's 3000 held-out faces (the largest sample, made by the training command) and on 1000
+    faces rendered now: both must hold (300 fresh faces were too few: a P at 93.9 % passed on them)."""
+    card = json.loads(card_path(ap.NAME).read_text())["quality"]
+    imgs, ys = _fresh_test_sample(n=1000, seed=11, start=60_000)
     err = np.abs(shipped.predict(imgs) - ys)
     for i, name in enumerate(ATTRIBUTES):
         exact, within1 = (err[:, i] == 0).mean(), (err[:, i] <= 1).mean()
+        assert card[f"{name.lower()}_exact"] >= 0.95, f"{name}: card exact {card[f'{name.lower()}_exact']:.3f}"
         assert exact >= 0.95, f"{name}: exact {exact:.3f}"
         assert within1 >= 0.99, f"{name}: within-one {within1:.3f}"
+
+
+def test_shipped_predictor_regression_guard(shipped):
+    """What the shipped P reads on fresh held-out faces (measured 2026-11-30 on these 300: Bangs 95.3,
+    Young 98.3, the others >= 99.3 %), guarded a little below."""
+    imgs, ys = _fresh_test_sample()
+    err = np.abs(shipped.predict(imgs) - ys)
+    floor = {"Bangs": 0.93, "Young": 0.96}
+    for i, name in enumerate(ATTRIBUTES):
+        assert (err[:, i] == 0).mean() >= floor.get(name, 0.98), name
+        assert (err[:, i] <= 1).mean() >= 0.99, name
 
 
 def test_shipped_predictor_other_resolution(shipped):
