@@ -314,6 +314,9 @@ def test_aligned_quick_training_reports_pose_error(tmp_path):
     with pytest.raises(UserError, match="degrade must be one of"):
         ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w0",
                                        out=tmp_path / "o0", quick=True, options={"degrade": "bogus"}))
+    with pytest.raises(UserError, match="align must be 1/true/yes or 0/false/no"):
+        ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w1",
+                                       out=tmp_path / "o1", quick=True, options={"align": "maybe"}))
     ctx = TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "work",
                        out=tmp_path / "out", quick=True, options={"align": "1", "flip_average": "1",
                                                                   "degrade": "strong"})

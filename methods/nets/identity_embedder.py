@@ -42,17 +42,22 @@ POOLS = ("flat", "avg", "both")
 POSE_UNITS = (0.1, 0.1, 0.1, 0.05, 0.15)
 
 
+def mirror_pose(pose: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:
+    """The pose (N, 5) of the horizontally mirrored faces (all, or the rows where `which` is true):
+    the x shift, the roll and the head turn change sign."""
+    sign = (-torch.ones(len(pose), dtype=pose.dtype, device=pose.device) if which is None
+            else 1 - 2 * which.to(device=pose.device, dtype=pose.dtype))
+    out = pose.clone()
+    for c in (0, 2, 4):
+        out[:, c] = out[:, c] * sign
+    return out
+
+
 def compose_pose(pose: torch.Tensor, angle: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor,
                  mirror: torch.Tensor | None = None) -> torch.Tensor:
     """The pose (N, 5) of a face after an optional mirror and then the affine jitter of
     ``methods.training.face_nets.augment`` (angle, scale, shift as it returns them)."""
-    p = pose.clone()
-    if mirror is not None:
-        m = mirror.to(p.dtype)
-        sign = 1 - 2 * m
-        p[:, 0] = p[:, 0] * sign
-        p[:, 2] = p[:, 2] * sign
-        p[:, 4] = p[:, 4] * sign
+    p = pose if mirror is None else mirror_pose(pose, mirror)
     dx, dy = p[:, 0] - shift[:, 0], p[:, 1] - shift[:, 1]
     ca, sa = torch.cos(angle), torch.sin(angle)
     out = p.clone()
@@ -155,11 +160,7 @@ class IdentityEmbedder(nn.Module):
         ``flip_average``: the mean of the image's and its mirror's)."""
         f = self._features(x, pose)
         if self.flip_average and not self.training:
-            mirrored = None
-            if pose is not None:
-                mirrored = pose.clone()
-                mirrored[:, [0, 2, 4]] = -mirrored[:, [0, 2, 4]]
-            f = 0.5 * (f + self._features(x.flip(-1), mirrored))
+            f = 0.5 * (f + self._features(x.flip(-1), None if pose is None else mirror_pose(pose)))
         return f
 
     def _features(self, x: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:

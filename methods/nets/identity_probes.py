@@ -28,7 +28,11 @@ import numpy as np
 
 POSITIVE = ("nuisance", "flip", "shift", "edit")
 NEGATIVE = ("lookalike", "stranger")
-REPORTED = ("gt_edit", "jpeg", "blur", "downscale")  # measured, in no bar and not in the hard set
+DEGRADATIONS = ("jpeg", "blur", "downscale")
+REPORTED = ("gt_edit",) + DEGRADATIONS  # measured, in no bar and not in the hard set
+BARS = {"nuisance": 0.95, "flip": 0.98, "shift": 0.98, "lookalike": 0.90, "auc": 0.99}
+CALIBRATION = (0, 500)  # test identities used to choose the threshold
+PROBES = (500, 1500)  # test identities the probes are measured on
 
 
 def degrade(img: np.ndarray, kind: str) -> np.ndarray:
@@ -51,9 +55,6 @@ def degrade(img: np.ndarray, kind: str) -> np.ndarray:
     else:
         raise ValueError(f"unknown degradation {kind!r}")
     return np.asarray(out, np.uint8)
-BARS = {"nuisance": 0.95, "flip": 0.98, "shift": 0.98, "lookalike": 0.90, "auc": 0.99}
-CALIBRATION = (0, 500)  # test identities used to choose the threshold
-PROBES = (500, 1500)  # test identities the probes are measured on
 
 
 def shift_image(img: np.ndarray, dx: int, dy: int) -> np.ndarray:
@@ -90,7 +91,7 @@ def probe_pairs(start: int, stop: int, size: int = 64, seed: int = 0) -> dict[st
         a = index % 5  # drawn after the others, so adding it changed none of them
         step = int(rng.integers(1, 3)) * (1 if attrs[a] <= 2 else -1)
         pairs["gt_edit"] = edited_target(ident, attrs, a, attrs[a] + step, size, "photo", nuis)
-        for kind in ("jpeg", "blur", "downscale"):
+        for kind in DEGRADATIONS:
             pairs[kind] = degrade(base, kind)
         for name, img in pairs.items():
             out[name][0][j] = base
@@ -131,7 +132,7 @@ def probe_report(model, threshold: float | None = None, size: int = 64, identiti
 
     gt = s["gt_edit"] >= t
     q["probe_gt_edit_verified"] = round(float(gt.mean()), 4)
-    for kind in ("jpeg", "blur", "downscale"):
+    for kind in DEGRADATIONS:
         q[f"probe_{kind}_verified"] = round(float((s[kind] >= t).mean()), 4)
     which = np.arange(identities[0], identities[1]) % 5
     for i, name in enumerate(ATTRIBUTES):

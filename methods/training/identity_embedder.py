@@ -81,6 +81,16 @@ def _flip(imgs: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
     return out, pick
 
 
+def _flag(ctx: TrainContext, name: str) -> bool:
+    """A yes/no training option (--set NAME=1|0|true|false|yes|no; absent: no); anything else is refused."""
+    from bench.errors import UserError
+
+    value = str(ctx.options.get(name, "0")).lower()
+    if value not in ("1", "true", "yes", "0", "false", "no"):
+        raise UserError(f"identity-embedder {name} must be 1/true/yes or 0/false/no, got {value!r}")
+    return value in ("1", "true", "yes")
+
+
 @torch.no_grad()
 def align_report(model, images: np.ndarray, poses: np.ndarray) -> dict:
     """Held-out pose error of the aligner (mean absolute): shift in 64-px pixels, roll in degrees,
@@ -149,10 +159,10 @@ def train(ctx: TrainContext) -> None:
     if pool not in POOLS:
         raise UserError(f"identity-embedder pool must be one of {', '.join(POOLS)}, got {pool!r}")
     config["pool"] = pool
-    align = str(ctx.options.get("align", "0")).lower() in ("1", "true", "yes")  # --set align=1
+    align = _flag(ctx, "align")  # --set align=1
     config["align"] = dict(ALIGN_DEFAULT) if align else None
     # --set flip_average=1: inference embeds the image and its mirror (training is unchanged)
-    config["flip_average"] = str(ctx.options.get("flip_average", "0")).lower() in ("1", "true", "yes")
+    config["flip_average"] = _flag(ctx, "flip_average")
     degrade = str(ctx.options.get("degrade", "standard"))
     if degrade not in DEGRADE:
         raise UserError(f"identity-embedder degrade must be one of {', '.join(DEGRADE)}, got {degrade!r}")
