@@ -13,7 +13,7 @@ DEFAULT_DATASET = "synthfaces"
 # the main job: the journal's five-method edit comparison (Fig. 4's methods)
 DEFAULT_METHODS = "deepsc+talk2edit,jpeg-ldpc+talk2edit,talk2edit+deepsc,talk2edit+jpeg-ldpc,editable-deepsc"
 # Talk2Edit costs ~25-45 s per edit on 2 cores; M1 edits once per distinct received image, M2 once per image:
-# 2 images take 7 min 06 s (3 would take ~10.6 min, over the 10-minute budget)
+# 2 images take 7 min 54 s (2026-11-30; 3 would take ~11.8 min, over the 10-minute budget)
 MAIN_JOB_N = 2
 MAIN_JOB_METRICS = "lpips-alex,lpips-vgg,ssim,edit-success,edit-success-1,others-kept,identity-verified,id-distance"
 
