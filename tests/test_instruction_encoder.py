@@ -404,3 +404,57 @@ def test_fresh_set_no_opposite_direction_edit(fresh):
 def test_fresh_set_valid_rejected_and_nonrequest_targets(fresh):
     assert fresh["valid_rejected"] <= 0.10
     assert fresh["nonrequests_rejected"] == 1.0, fresh["accepted_nonrequests"]
+
+
+# ----------------------------------------------------------------------------- the fresh2 set
+
+FRESH2_SHA256_PREFIX = "261b42f87e7c5bcc"
+#: the parser shipped at d5789c3 scored once on the fresh2 set (2026-11-30): 90.7 % exact, 1 opposite, 6.0 %
+#: valid rejected, 50/50 non-requests rejected - guarded against regressions
+FRESH2_GUARD = {"exact": 0.90, "valid_rejected": 0.06, "opposite": 1, "nonrequests_rejected": 1.0}
+
+
+@pytest.fixture(scope="module")
+def fresh2(enc):
+    from datasets.instructions.independent import FRESH2_PATH
+    from methods.nets.instruction_encoder.evaluation import independent_accuracy
+
+    return independent_accuracy(enc, FRESH2_PATH)
+
+
+def test_fresh2_set_is_what_was_committed():
+    """150 valid requests (30 per attribute, 12 indefinite / 10 target / 8 definite each) and 50
+    non-requests (10 per kind), never edited after the parser's results on it were seen."""
+    import hashlib
+
+    from datasets.instructions.independent import FRESH2_PATH, load
+
+    valid, invalid = load(FRESH2_PATH)
+    assert (len(valid), len(invalid)) == (150, 50)
+    for a in range(5):
+        modes = [r.mode for r in valid if r.attribute == a]
+        assert (modes.count("indefinite"), modes.count("target"), modes.count("definite")) == (12, 10, 8)
+        assert {r.target for r in valid if r.attribute == a and r.mode == "target"} == set(range(6))
+    assert sorted({r.kind for r in invalid}) == ["chit-chat", "other-domain", "other-language", "question",
+                                                 "word-salad"]
+    assert hashlib.sha256(FRESH2_PATH.read_bytes()).hexdigest().startswith(FRESH2_SHA256_PREFIX)
+
+
+def test_fresh2_set_regression_guard(fresh2):
+    assert fresh2["exact"] >= FRESH2_GUARD["exact"], fresh2["errors"]
+    assert fresh2["valid_rejected"] <= FRESH2_GUARD["valid_rejected"] + 1e-9, fresh2["errors"]
+    assert fresh2["opposite"] <= FRESH2_GUARD["opposite"], fresh2["errors"]
+    assert fresh2["nonrequests_rejected"] >= FRESH2_GUARD["nonrequests_rejected"], fresh2["accepted_nonrequests"]
+
+
+def test_fresh2_set_targets_exact_rejected_nonrequests(fresh2):
+    assert fresh2["exact"] >= 0.85
+    assert fresh2["valid_rejected"] <= 0.10
+    assert fresh2["nonrequests_rejected"] == 1.0, fresh2["accepted_nonrequests"]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 target not reached on the fresh2 set: 'she looks grumpy, can u make "
+                                       "her smile' is read as less smile (the grammar takes the described state "
+                                       "'grumpy' as the way)")
+def test_fresh2_set_no_opposite_direction_edit(fresh2):
+    assert fresh2["opposite"] == 0, [e for e in fresh2["errors"] if e[1].startswith("OPPOSITE")]
