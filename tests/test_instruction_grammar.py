@@ -50,6 +50,35 @@ B, G, BE, S, Y = range(5)
     ("make him look less clean-shaven", (BE, "indefinite", 1, 1, None)),
     # an unknown word one letter off an attribute word
     ("pls take off my friends glases", (G, "target", None, None, 0)),
+    # 2026-11-30 (from the fresh sets' errors; phrasings here are new): explicit moves on the scale
+    ("fringe up one notch", (B, "definite", 1, 1, None)),
+    ("grin down three steps", (S, "definite", -1, 3, None)),
+    ("specs +4", (G, "definite", 1, 4, None)),
+    ("stubble - 2 please", (BE, "definite", -1, 2, None)),
+    ("lower the beard by three", (BE, "definite", -1, 3, None)),
+    # a negated clause flips its words, and a negated state is no goal
+    ("please don't let her look so gloomy", (S, "indefinite", 1, 1, None)),
+    ("he shouldn't look so old", (Y, "indefinite", 1, 1, None)),
+    ("make her old but not ancient", (Y, "target", None, None, 1)),
+    # a clause that only describes the photo is set aside beside the request
+    ("he looks so sad, give him a grin", (S, "indefinite", 1, 1, None)),
+    ("he's laughing way too much, calm it down", (S, "indefinite", -1, 1, None)),
+    ("her fringe is hiding too much", (B, "indefinite", -1, 1, None)),
+    # named states in other words; an intensifier stresses the state, it is no step count
+    ("make the bangs stop right above his brows", (B, "target", None, None, 4)),
+    ("bangs to about the middle of his forehead", (B, "target", None, None, 3)),
+    ("a fringe hiding his eyebrows totally", (B, "target", None, None, 5)),
+    ("give him thin-rimmed specs", (G, "target", None, None, 1)),
+    ("grow his beard down to his chest", (BE, "target", None, None, 5)),
+    ("a closed-lipped smile please", (S, "target", None, None, 2)),
+    ("turn him into an adult", (Y, "target", None, None, 3)),
+    ("make her look elderly", (Y, "target", None, None, 0)),
+    ("give them a more aged face", (Y, "indefinite", -1, 1, None)),
+    # ages written in digits
+    ("make him look about 70", (Y, "target", None, None, 1)),
+    ("she should be in her 30s", (Y, "target", None, None, 3)),
+    ("like a 6 year old", (Y, "target", None, None, 5)),
+    ("make him look 2 levels younger", (Y, "definite", 1, 2, None)),
 ])
 def test_grammar_reads(text, expected):
     r = grammar.read(text)
@@ -120,6 +149,20 @@ def test_combine_rules():
     # an edit of something else (no attribute word, an other-domain word) overrules the encoder
     brows = grammar.read("make his eyebrows thicker")
     assert not combine(_parsed(B, "indefinite", 1, 1), brows).understood
+    # a named state found by the grammar in a request overrules a doubtful "not a request" (reject < 0.8),
+    # never a sure one, and never for a sentence that only describes the photo
+    shades = grammar.read("put shades on him")
+    doubtful = Parsed(False, "not a request to edit a known attribute (...); reject probability 0.6",
+                      confidence=0.6, text="put shades on him")
+    assert combine(doubtful, shades).understood and combine(doubtful, shades).target == 5
+    sure = Parsed(False, "not a request ...; reject probability 0.9", confidence=0.9, text="put shades on him")
+    assert not combine(sure, shades).understood
+    laugh = "the laugh is over the top"
+    described = Parsed(False, "not a request ...; reject probability 0.6", confidence=0.6, text=laugh)
+    assert grammar.read(laugh).mode == "target" and not combine(described, grammar.read(laugh)).understood
+    # a step count the encoder reads where the grammar, which knows every amount phrase, finds none
+    assert combine(_parsed(S, "definite", -1, 4), grammar.Reading(S, "indefinite", direction=-1, delta=1)).mode \
+        == "indefinite"
     # the grammar abstaining for another reason leaves the encoder's reading
     assert combine(_parsed(B, "indefinite", 1, 1), grammar.read("the bangs")).understood
 

@@ -75,7 +75,7 @@ ATTRIBUTE_WORDS: dict[int, tuple[str, ...]] = {
             "retiree", "wrinkles", "wrinkled", "wrinkly", "wrinklier", "mature", "boyish", "girlish",
             "middle-aged", "middle aged", "years old", "year old", "twenties", "thirties", "forties",
             "fifties", "sixties", "seventies", "eighties", "eighty", "seventy", "sixty", "fifty", "forty",
-            "thirty", "twenty", "grown-up", "grownup", "years", "grey hair", "gray hair", "greying", "graying", "white hair", "centenarian"),
+            "thirty", "twenty", "grown-up", "grownup", "years", "youthfulness", "adult", "adults", "grey hair", "gray hair", "greying", "graying", "white hair", "centenarian"),
 }
 # Words that make a request be about something else (abstain unless an attribute word is the
 # object: "hair" alone is not an attribute, "the hair over her forehead" is).
@@ -122,7 +122,7 @@ WAY_WORDS: dict[int, dict[str, int]] = {
             "broad": UP, "wide": UP, "big": UP, "huge": UP, "angry": DOWN, "upset": DOWN, "depressed": DOWN,
             "bored": DOWN, "cross": DOWN, "annoyed": DOWN, "joyless": DOWN, "sombre": DOWN, "somber": DOWN},
     YOUNG: {"younger": UP, "young": UP, "youthful": UP, "youth": UP, "de-age": UP, "deage": UP, "de age": UP,
-            "rejuvenate": UP, "boyish": UP, "girlish": UP, "fresher": UP, "smoother": UP, "older": DOWN,
+            "rejuvenate": UP, "youthfulness": UP, "boyish": UP, "girlish": UP, "fresher": UP, "smoother": UP, "older": DOWN,
             "old": DOWN, "elderly": DOWN, "age": DOWN, "aged": DOWN, "ageing": DOWN, "aging": DOWN,
             "mature": DOWN, "wrinkles": DOWN, "wrinkled": DOWN, "wrinkly": DOWN, "wrinklier": DOWN,
             "greying": DOWN, "graying": DOWN, "grey hair": DOWN, "gray hair": DOWN, "white hair": DOWN,
@@ -221,7 +221,8 @@ _REQUEST_IN_QUESTION = ("can you", "could you", "would you", "will you", "can we
 def _norm(text: str) -> str:
     toks = tokenize(text)
     s = " ".join(toks)
-    s = s.replace(" ' ", "'").replace(" - ", "-").replace(" 's", "'s")
+    s = re.sub(r" - (?!(?:one|two|three|four|five) )", "-", s.replace(" ' ", "'") + " ").rstrip()  # not "beard - 2"
+    s = s.replace(" 's", "'s")
     return f" {s} "
 
 
@@ -265,10 +266,21 @@ NAMED[YOUNG] = NAMED[YOUNG] + (("white hair", 0), ("deep wrinkles", 0), ("grey h
                                ("greying hair", 2), ("graying hair", 2), ("light wrinkles", 2))
 NAMED[GLASSES] = NAMED[GLASSES] + (("wire-framed", 1), ("wire framed", 1), ("metal-framed", 1), ("tinted lenses", 4), ("tinted glasses", 4), ("coloured lenses", 4),
                                    ("colored lenses", 4))
+# 2026-11-30, from the fresh sets' errors (the degree descriptions in other words)
+NAMED[BANGS] = NAMED[BANGS] + (("middle of the forehead", 3), ("middle of her forehead", 3),
+                               ("middle of his forehead", 3))
+NAMED[GLASSES] = NAMED[GLASSES] + (("thin-framed", 1), ("thin framed", 1), ("thin-rimmed", 1), ("thin rimmed", 1))
+NAMED[BEARD] = NAMED[BEARD] + (("really long", 5), ("to his chest", 5), ("to the chest", 5), ("chest-length", 5),
+                               ("chest length", 5))
+NAMED[SMILE] = NAMED[SMILE] + (("closed-lip", 2), ("closed lip", 2), ("closed-lipped", 2), ("closed lipped", 2),
+                               ("big smile", 4), ("wide smile", 4), ("broad smile", 4), ("big wide smile", 4),
+                               ("big broad smile", 4))
+NAMED[YOUNG] = NAMED[YOUNG] + (("elderly", 0), ("adult", 3), ("an adult", 3), ("old", 1))
 # named states that may have one extra word inside ("thick black frames")
 NAMED_RE: dict[int, tuple[tuple[re.Pattern, int], ...]] = {
     BANGS: ((re.compile(r" in (?:\w+'s |\w+ ){0,3}eyes "), 5),
-            (re.compile(r" just above (?:\w+'s |\w+ ){0,3}eyebrows "), 4),
+            (re.compile(r" (?:just |right |directly )?above (?:\w+'s |\w+ ){0,3}(?:eye)?brows "), 4),
+            (re.compile(r" middle of (?:\w+'s |\w+ ){0,2}forehead "), 3),
             (re.compile(r" third of (?:\w+'s |\w+ ){0,3}forehead "), 2),
             (re.compile(r" half (?:of )?(?:\w+'s |\w+ ){0,3}forehead "), 3)),
     YOUNG: ((re.compile(r" (?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) years? old "), 5),),
@@ -279,7 +291,7 @@ NAMED_RE: dict[int, tuple[tuple[re.Pattern, int], ...]] = {
 }
 _KNOWN = set().union(*ATTRIBUTE_WORDS.values(), *(t.keys() for t in WAY_WORDS.values()), GENERIC_WAY, OTHER_DOMAIN)
 _TYPO_TARGETS = ("glasses", "eyeglasses", "spectacles", "sunglasses", "moustache", "mustache", "stubble",
-                 "whiskers", "goatee", "fringe", "smiling", "smile", "teenager", "younger", "wrinkles", "bearded",
+                 "whiskers", "goatee", "fringe", "smiling", "smile", "teenager", "younger", "wrinkles",
                  "beard", "bangs", "older", "elderly", "laughing", "grinning", "shaven", "shaved")
 # words ending in -er that are not comparatives
 _NOT_COMPARATIVE = {"cover", "over", "under", "never", "ever", "rather", "other", "either", "whether", "after",
@@ -337,6 +349,9 @@ def read(text: str) -> Reading:
     if BEARD in attrs and YOUNG in attrs and _years_off(toks) and not any(
             _has(s, w) for w in ATTRIBUTE_WORDS[BEARD] if w not in _SHAVE_WORDS):
         attrs.remove(BEARD)  # "shave ten years off him": an age idiom, not a shave
+    age = _age_number(text)
+    if not attrs and age is not None:
+        attrs = [YOUNG]  # "make her look about 45"
     if not attrs:
         other = [w for w in OTHER_DOMAIN if _has(s, w) and w not in _SOFT_OTHER]
         if other:
@@ -353,9 +368,15 @@ def read(text: str) -> Reading:
         return _abstain(f"also names {other[0]!r}, which is not one of the five attributes", a)
     if toks[0] in _QUESTION_START and not any(_has(s, q) for q in _REQUEST_IN_QUESTION):
         return _abstain("a question that asks for no edit", a)
+    signed = _signed_steps(text, toks)
+    if signed is not None:  # "bangs +3", "beard -2 levels": an explicit signed step count
+        return Reading(a, "definite", direction=signed[0], delta=signed[1])
 
-    comparative = any(_is_comparative(t, a) for t in toks) and not _has(s, "no more")
-    target, where = _named_target(s, a)
+    comparative = any(_is_comparative(t, a) for t in toks) and not any(_has(s, p) for p in ("no more",
+                                                                                          "nothing more"))
+    target, where = _named_target(s, a, toks)
+    if a == YOUNG and age is not None and (target is None or "<num>" in toks):
+        target, where = age, s.find(" <num> ")
     removal = _removal(toks, s, a)
     if removal:
         # "trade the glasses for sunglasses", "shave it down to stubble": the named state is the goal
@@ -363,7 +384,9 @@ def read(text: str) -> Reading:
             return Reading(a, "target", target=target)
         return Reading(a, "target", target=0)
     ways = _way_cues(toks, a)
-    amount = _amount(s)
+    amount, amount_phrase = _amount(s)
+    if amount_phrase in _INTENSIFIERS and target is not None:
+        amount = None  # "covering the eyebrows completely": emphasis of the state, not a step count
     if target is not None and not comparative and not (amount is not None and ways):
         return Reading(a, "target", target=target)
     if not ways:
@@ -378,14 +401,19 @@ def read(text: str) -> Reading:
     return Reading(a, "indefinite", direction=ways[0], delta=1)
 
 
-def _named_target(s: str, a: int) -> tuple[int | None, int]:
+def _named_target(s: str, a: int, toks: list[str] | None = None) -> tuple[int | None, int]:
     """(degree, position) of the named state in `s`: the longest matching phrase; None if none or
-    if phrases of different degrees are equally long."""
+    if phrases of different degrees are equally long. With `toks` (the tokens `s` joins), a state
+    that is negated ("not ancient", "he shouldn't look so old") or that only describes the photo
+    beside a request ("she's laughing too much, tone it down") is not a goal."""
     hits = [(len(p), deg, s.find(f" {p} ")) for p, deg in NAMED[a] if _has(s, p)]
     for rx, deg in NAMED_RE.get(a, ()):
         m = rx.search(s)
         if m:
             hits.append((m.end() - m.start() - 2, deg, m.start()))
+    if toks is not None and hits:
+        info = _clauses(toks)
+        hits = [h for h in hits if not info.set_aside(s[:h[2] + 1].count(" ") - 1)]
     if a == GLASSES and any(d == 4 for _, d, _ in hits) and not any(d == 5 for _, d, _ in hits):
         hits = [h for h in hits if h[1] == 4]  # tinted lenses come in thick frames
     if not hits:
@@ -461,9 +489,14 @@ def _removal(toks: list[str], s: str, a: int) -> bool:
 def _way_cues(toks: list[str], a: int) -> list[int]:
     """Ways the words point. "more"/"less" before a way word sets that word's way ("less serious":
     +1, "more mature": -1); a negator or "too" just before a word flips it ("too long": -1); the
-    attribute's own verbs/nouns ("smile", "grin") count only when nothing else points a way."""
+    attribute's own verbs/nouns ("smile", "grin") count only when nothing else points a way. A
+    negation of the clause flips its words ("don't make him look so serious": +1); a clause that only
+    describes the photo ("she looks grumpy, make her smile") is set aside when another clause points a
+    way."""
     table = {**GENERIC_WAY, **WAY_WORDS[a]}
     strong, weak = [], []
+    info = _clauses(toks)
+    described = []  # (way, weak?) of words in clauses that only describe the photo
     skip = set()
     forehead = a == BANGS and "forehead" in toks and not any(v in toks for v in ("cover", "covers", "covering",
                                                                                  "hide", "hides", "hiding"))
@@ -482,14 +515,15 @@ def _way_cues(toks: list[str], a: int) -> list[int]:
         if t in ("more", "less", "fewer") and i + 1 < len(toks):
             nxt = _lookup(toks[i + 1], table) if toks[i + 1] not in ("more", "less", "up", "down", "back",
                                                                       "add", "give") else None
-            if nxt is not None and toks[i + 1] not in WEAK[a]:
+            if nxt is not None and (toks[i + 1] not in WEAK[a] or a == YOUNG):
                 strong.append(nxt if t == "more" else -nxt)
                 skip.add(i + 1)
                 continue
         w = _lookup(t, table)
         if w is None:
             continue
-        if t in ("up", "down", "back") and not any(v in toks[max(0, i - 6):i] for v in _PARTICLE_VERBS):
+        if t in ("up", "down", "back") and not any(v in toks[max(0, i - 6):i] for v in _PARTICLE_VERBS) \
+                and not (t != "back" and _steps_around(toks, i, a)):
             continue
         if t == "tone" and "up" in toks[i + 1:i + 5]:
             continue
@@ -505,10 +539,21 @@ def _way_cues(toks: list[str], a: int) -> list[int]:
             w = -w  # "increase her age", "age him down": the age is the opposite of the youth scale
         before = toks[max(0, i - 3):i]
         if any(n in before for n in ("not", "dont", "don't", "never", "isn't", "shouldn't", "aren't")) or \
+                i in info.negated or \
                 " ".join(before).endswith("no longer") or (before[-1:] == ["too"]) or \
                 (before[-2:-1] == ["too"] and before[-1] in ("much", "very")):
             w = -w
-        (weak if t in WEAK[a] or t in _WEAK_GENERIC else strong).append(w)
+        after = toks[i + 1:i + 4]
+        if after[:1] == ["too"] or after[:2] == ["way", "too"] or after[:2] == ["far", "too"]:
+            w = -w  # "it's hiding too much", "he's smiling way too much"
+        is_weak = t in WEAK[a] or t in _WEAK_GENERIC
+        if info.clause[i] in info.described:
+            described.append((w, is_weak))
+            continue
+        (weak if is_weak else strong).append(w)
+    if not strong and not weak:  # nothing but the description: it says which way ("she's smiling too much")
+        strong = [w for w, wk in described if not wk]
+        weak = [w for w, wk in described if wk]
     if "too" in toks and not strong:
         # "the grin is too big" handled above; "she smiles too much" -> less
         k = toks.index("too")
@@ -531,14 +576,120 @@ def _years_off(toks: list[str]) -> bool:
     return any(v in toks[max(0, k - 6):k] for v in _OFF_VERBS)
 
 
-def _amount(s: str) -> int | None:
+def _amount(s: str) -> tuple[int | None, str | None]:
+    """(Δ, the phrase that states it) of the longest amount phrase in `s`, or (None, None)."""
     found = []
     for phrase, delta in _AMOUNTS.items():
         if phrase in ("way", "much") and not re.search(rf" {phrase} (more|less|\w+er) ", s):
             continue  # "way"/"much" alone are too common ("all the way", "too much")
         if _has(s, phrase):
-            found.append((len(phrase), delta))
+            found.append((len(phrase), delta, phrase))
+    m = re.search(r" by (one|two|three|four|five) ", s)  # "increase smiling by four"
+    if m:
+        found.append((len(m.group(0)) - 2, ("one", "two", "three", "four", "five").index(m.group(1)) + 1,
+                      m.group(0).strip()))
     if not found:
-        return None
+        return None, None
     found.sort(reverse=True)
-    return found[0][1]
+    return found[0][1], found[0][2]
+
+
+# amount words that, beside a named state, only stress it ("bangs covering the eyebrows completely")
+_INTENSIFIERS = frozenset({"completely", "totally", "extremely", "entirely", "fully", "really", "super"})
+_SIGNED = re.compile(r"(?:^|[\s(])([+\-])\s?([1-5])(?![\d.,])")
+
+
+def _signed_steps(text: str, toks: list[str]) -> tuple[int, int] | None:
+    """(direction, Δ) of a signed step count: "+3", "- 2", "+ two" (one per request), else None."""
+    found = [(1 if m.group(1) == "+" else -1, int(m.group(2))) for m in _SIGNED.finditer(text)]
+    words = ("one", "two", "three", "four", "five")
+    found += [(1, words.index(toks[i + 1]) + 1) for i, t in enumerate(toks[:-1])
+              if t == "+" and toks[i + 1] in words and not re.search(r"\+\s?[1-5]", text)]
+    return found[0] if len(found) == 1 else None
+
+
+_CLAUSE_BREAKS = frozenset({",", ".", "?", "!", ";", ":", "but", "though", "although"})
+_COPULAS = frozenset({"is", "looks", "seems", "appears", "are", "was", "'s", "'re", "isnt", "isn't"})
+_CLAUSE_REQUEST = frozenset({"make", "let", "give", "add", "put", "turn", "can", "could", "would", "please", "pls",
+                             "plz", "want", "need", "try", "remove", "take", "dial", "tone", "fix", "change", "get",
+                             "u", "you", "go", "bring", "crank", "bump", "knock"})
+_NEGATORS = frozenset({"not", "dont", "don't", "never", "shouldn't", "shouldnt", "isn't", "isnt", "doesn't",
+                       "doesnt", "aren't", "won't", "wont", "mustn't", "can't", "cant", "cannot"})
+
+
+@dataclass(frozen=True)
+class _ClauseInfo:
+    clause: tuple[int, ...]  # clause index of each token
+    described: frozenset  # clauses that describe the photo (a copula, no request word)
+    requesting: frozenset  # the other clauses that hold an attribute or way word
+    negated: frozenset  # tokens under a negation of their clause ("don't make him look so serious")
+
+    def set_aside(self, i: int) -> bool:
+        """A word that states no goal: negated, or in a clause that only describes the photo while
+        another clause asks for the edit."""
+        if i in self.negated:
+            return True
+        return 0 <= i < len(self.clause) and self.clause[i] in self.described and bool(self.requesting)
+
+
+def _clauses(toks: list[str]) -> _ClauseInfo:
+    clause, k = [], 0
+    for t in toks:
+        if t in _CLAUSE_BREAKS:
+            k += 1
+        clause.append(k)
+    described, requesting = set(), set()
+    for c in set(clause):
+        words = [t for t, ci in zip(toks, clause) if ci == c]
+        copula = any(w in _COPULAS or w.endswith(("'s", "'re")) for w in words)
+        if copula and not any(w in _CLAUSE_REQUEST for w in words):
+            described.add(c)
+        elif len(words) > 1:
+            requesting.add(c)
+    negated = set()
+    for i, t in enumerate(toks):
+        if t in _NEGATORS:
+            for j in range(i + 1, min(len(toks), i + 7)):
+                if clause[j] != clause[i]:
+                    break
+                negated.add(j)
+    return _ClauseInfo(tuple(clause), frozenset(described), frozenset(requesting), frozenset(negated))
+
+
+_STEP_NOUNS = frozenset({"level", "levels", "step", "steps", "notch", "notches", "degree", "degrees", "stage",
+                         "stages", "point", "points", "grade", "grades"})
+_COUNT_WORDS = frozenset({"one", "two", "three", "four", "five", "a", "couple", "few"})
+
+
+def _steps_around(toks: list[str], i: int, a: int) -> bool:
+    """Is "up"/"down" at ``toks[i]`` an explicit move on the degree scale: next to a step count
+    ("smiling down two levels", "two notches up") or right after the attribute's name ("glasses up
+    a level")?"""
+    nxt, prev = toks[i + 1:i + 4], toks[max(0, i - 3):i]
+    if nxt[:1] and nxt[0] in _COUNT_WORDS and any(w in _STEP_NOUNS for w in nxt[1:3]):
+        return True
+    if prev[-1:] and (prev[-1] in _STEP_NOUNS or prev[-1] in ATTRIBUTE_WORDS[a]):
+        return True
+    return False
+
+
+_AGE = re.compile(r"(?:\b(?:about|around|aged?|look|looks|like|be|is|turn|roughly|approximately|maybe|just|"
+                  r"his|her|their|early|late|mid)\s+|~\s*)(\d{1,3})(s\b|\s*(?:years?|yrs?|y/?o)\b|\b)",
+                  re.IGNORECASE)
+
+
+def _age_number(text: str) -> int | None:
+    """The youth degree of an age written in digits ("about 45", "in his 60s", "a 7 year old"), by the
+    renderer's descriptions (about eighty / sixty / forty-five, twenties to thirties, a teenager, a
+    child); None when no age is written."""
+    found = []
+    for m in re.finditer(r"\b(\d{1,3})(s\b|\s*(?:-\s*)?(?:years?|yrs?|y/?o)\b(?:\s*-?\s*old)?)", text, re.I):
+        found.append(int(m.group(1)) + (5 if m.group(2).lower() == "s" else 0))
+    for m in _AGE.finditer(text):  # a bare number is an age only from 10 up ("look 2 levels older" is a step)
+        if int(m.group(1)) >= 10:
+            found.append(int(m.group(1)) + (5 if m.group(2).lower() == "s" else 0))
+    ages = {n for n in found if 2 <= n <= 110}
+    if len(ages) != 1:
+        return None
+    n = ages.pop()
+    return 0 if n >= 75 else 1 if n >= 55 else 2 if n >= 40 else 3 if n >= 20 else 4 if n >= 13 else 5
