@@ -48,6 +48,15 @@ the time (grammar as of commit d5789c3): 90.7 % exact, 1 opposite-direction edit
 requests rejected, 50/50 non-requests rejected. Its errors were then read, with the fresh set's, to
 improve the grammar, so from then on both are development sets and the clean measure moves to the
 next set written blind."""
+FRESH3_PATH = Path(__file__).with_name("fresh3_requests.jsonl")
+"""The fourth test set, the clean measure since the grammar learned from the fresh and fresh2 sets
+(commit 454c7d2): same format and balance as ``FRESH2_PATH``, written on 2026-11-30 by another writer
+who read no file of the project, was given ``DEGREE_DESCRIPTIONS`` word for word and kept vague sizes
+out of target requests; label-checked by a second writer (0 changes). Neither writer's reply quoted a
+sentence, so nobody tuning the parser had seen one before it was scored. Scored once with the parser
+of 454c7d2: 91.3 % exact, 0 opposite-direction edits, 6.0 % of valid requests rejected, 50/50
+non-requests rejected (encoder alone: 73.3 %, 1, 24.0 %, 49/50); the parser of d5789c3, before that
+tuning: 85.3 %, 0, 10.0 %, 50/50."""
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,10 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from datasets.instructions.independent import FRESH_PATH
+from datasets.instructions.independent import FRESH2_PATH, FRESH3_PATH, FRESH_PATH
+
+#: the blind sets the card reports beside the independent set (key prefix -> file)
+BLIND_SETS = {"fresh": FRESH_PATH, "fresh2": FRESH2_PATH, "fresh3": FRESH3_PATH}
 from methods.nets.instruction_encoder.evaluation import heldout_accuracy, independent_accuracy, reject_rates
 from methods.nets.instruction_encoder.model import ARCH_KEYS, DEFAULT_HYPER, MAX_TOKENS, MODES, REJECT, build
 from methods.nets.text_vocab import SPECIALS, is_word, negative_corpus_words, negative_sentence, tokenize
@@ -497,7 +500,7 @@ def parser_quality(ev, quick: bool = False) -> dict:
         fresh = heldout_accuracy(ev, n=100 if quick else 2000, seed=54321, split="train")
         rej = reject_rates(ev, n=100 if quick else 2000)
         ind = independent_accuracy(ev)
-        fr = independent_accuracy(ev, FRESH_PATH)
+        blind = {name: independent_accuracy(ev, path) for name, path in BLIND_SETS.items()}
         probes = ["make the sky bluer", "change her shoes", "", "mach ihn jünger", "asdf qwer zxcv"]
         q = {"heldout_exact_accuracy": round(held["accuracy"], 4), "heldout_rejected": round(held["rejected"], 4),
              "heldout_wrong": round(held["wrong"], 4), "heldout_n": held["n"],
@@ -508,10 +511,11 @@ def parser_quality(ev, quick: bool = False) -> dict:
              "independent_wrong": round(ind["wrong"], 4), "independent_n_valid": ind["n_valid"],
              "independent_nonrequests_rejected": round(ind["nonrequests_rejected"], 4),
              "independent_n_nonrequests": ind["n_nonrequests"],
-             "fresh_exact": round(fr["exact"], 4), "fresh_opposite_direction": fr["opposite"],
-             "fresh_valid_rejected": round(fr["valid_rejected"], 4), "fresh_wrong": round(fr["wrong"], 4),
-             "fresh_n_valid": fr["n_valid"], "fresh_nonrequests_rejected": round(fr["nonrequests_rejected"], 4),
-             "fresh_n_nonrequests": fr["n_nonrequests"],
+             **{f"{name}_{k}": v for name, fr in blind.items() for k, v in (
+                 ("exact", round(fr["exact"], 4)), ("opposite_direction", fr["opposite"]),
+                 ("valid_rejected", round(fr["valid_rejected"], 4)), ("wrong", round(fr["wrong"], 4)),
+                 ("n_valid", fr["n_valid"]), ("nonrequests_rejected", round(fr["nonrequests_rejected"], 4)),
+                 ("n_nonrequests", fr["n_nonrequests"]))},
              "probes_rejected": int(sum(not ev.parse(t).understood for t in probes)), "probes_n": len(probes)}
         out.update({prefix + k: v for k, v in q.items()})
         if readers == "both":
@@ -520,8 +524,12 @@ def parser_quality(ev, quick: bool = False) -> dict:
     out["heldout_templates"] = "datasets.instructions templates('heldout')"
     out["independent_set"] = ("datasets/instructions/independent_requests.jsonl (hand-written apart from the "
                               "templates before tuning; test only)")
-    out["fresh_set"] = ("datasets/instructions/fresh_requests.jsonl (written blind to the project, after the "
-                        "grammar's last change; test only; see datasets.instructions.independent.FRESH_PATH)")
+    out["fresh_set"] = ("datasets/instructions/fresh_requests.jsonl (written blind to the project; scored once "
+                        "at 84.7 %, then a development set: see datasets.instructions.independent.FRESH_PATH)")
+    out["fresh2_set"] = ("datasets/instructions/fresh2_requests.jsonl (written blind; scored once at 90.7 %, then a "
+                         "development set: FRESH2_PATH)")
+    out["fresh3_set"] = ("datasets/instructions/fresh3_requests.jsonl (written blind, unseen until scored with the "
+                         "grammar of 454c7d2: the clean measure; FRESH3_PATH)")
     out["readers"] = ("encoder + rule-based grammar (methods.nets.instruction_encoder.grammar, parser.combine); "
                       "encoder_alone_*: the encoder without the grammar")
     return out
