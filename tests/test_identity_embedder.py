@@ -317,9 +317,13 @@ def test_aligned_quick_training_reports_pose_error(tmp_path):
     with pytest.raises(UserError, match="align must be 1/true/yes or 0/false/no"):
         ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w1",
                                        out=tmp_path / "o1", quick=True, options={"align": "maybe"}))
+    for bad in ("abc", "1.5"):
+        with pytest.raises(UserError, match="margin must be"):
+            ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w2",
+                                           out=tmp_path / "o2", quick=True, options={"margin": bad}))
     ctx = TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "work",
                        out=tmp_path / "out", quick=True, options={"align": "1", "flip_average": "1",
-                                                                  "degrade": "strong"})
+                                                                  "degrade": "strong", "margin": "0.2"})
     ie_training.train(ctx)
     path = tmp_path / "out" / f"{ie.NAME}.pt"
     model = load_model(ie.NAME, path)

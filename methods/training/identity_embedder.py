@@ -166,6 +166,15 @@ def train(ctx: TrainContext) -> None:
     degrade = str(ctx.options.get("degrade", "standard"))
     if degrade not in DEGRADE:
         raise UserError(f"identity-embedder degrade must be one of {', '.join(DEGRADE)}, got {degrade!r}")
+    # --set margin=M: CosFace's additive margin on the positive pair's cosine (Wang et al. 2018), so a
+    # partner under another nuisance must beat every negative - the look-alike above all - by M
+    try:
+        margin = float(ctx.options.get("margin", 0.0))
+    except ValueError:
+        raise UserError(f"identity-embedder margin must be a number (a cosine margin such as 0.2), got "
+                        f"{ctx.options.get('margin')!r}") from None
+    if not 0.0 <= margin < 1.0:
+        raise UserError(f"identity-embedder margin must be in [0, 1), got {margin}")
     steps = ctx.steps or (6 if ctx.quick else 900)
     n_ids = 8 if ctx.quick else 40  # identities per batch: 2 views each + their look-alike
     tau = 0.07
@@ -212,10 +221,13 @@ def train(ctx: TrainContext) -> None:
         za, zb = z[:n_ids], z[n_ids:2 * n_ids]
         # symmetric InfoNCE: each view's positive is its partner; every other view and every
         # look-alike (a different person who shares skin, eyes, hair, degrees and nuisance) is a negative
-        sim = z[:2 * n_ids] @ z.T / tau
+        target = torch.cat([torch.arange(n_ids, 2 * n_ids), torch.arange(0, n_ids)]).to(dev)
+        cos = z[:2 * n_ids] @ z.T
+        if margin:
+            cos = cos - margin * F.one_hot(target, cos.shape[1]).to(cos.dtype)
+        sim = cos / tau
         sim[:, :2 * n_ids] = sim[:, :2 * n_ids].masked_fill(torch.eye(2 * n_ids, dtype=torch.bool, device=dev),
                                                             float("-inf"))
-        target = torch.cat([torch.arange(n_ids, 2 * n_ids), torch.arange(0, n_ids)]).to(dev)
         loss = F.cross_entropy(sim, target)
         idx = torch.as_tensor(ids, device=dev)
         labels = torch.cat([id_factors[idx], id_factors[idx], look_factors[idx]])
