@@ -73,7 +73,12 @@ def main() -> int:
     report: dict = {"n": args.n, "snrs": SNRS, "specs": spec}
     if args.only_clean:
         return clean_only(args, spec, out, report)
-    # cost: a fresh 1-SNR sweep, then the 5-SNR sweep of the same images (another out dir: no reuse)
+    # cost: a fresh 1-SNR sweep, then the 5-SNR sweep of the same images (another out dir: no reuse). Rows left
+    # by an interrupted run would be resumed, not timed, so both are timed from empty directories
+    import shutil
+
+    for d in ("cost1", "cost5"):
+        shutil.rmtree(out / d, ignore_errors=True)
     t1, _ = sweep([spec["journal"]], [-6.0], args.n, out / "cost1")
     t5, _ = sweep([spec["journal"]], SNRS, args.n, out / "cost5")
     report["cost_5snr_over_1snr"] = round(t5 / t1, 3)
