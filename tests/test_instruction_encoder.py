@@ -366,9 +366,9 @@ BLIND_SETS = {
 
 
 def _blind_path(name):
-    from datasets.instructions import independent
+    from datasets.instructions.independent import BLIND_PATHS
 
-    return getattr(independent, f"{name.upper()}_PATH")
+    return BLIND_PATHS[name]
 
 
 @pytest.fixture(scope="module")

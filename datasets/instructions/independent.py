@@ -57,6 +57,8 @@ sentence, so nobody tuning the parser had seen one before it was scored. Scored 
 of 454c7d2: 91.3 % exact, 0 opposite-direction edits, 6.0 % of valid requests rejected, 50/50
 non-requests rejected (encoder alone: 73.3 %, 1, 24.0 %, 49/50); the parser of d5789c3, before that
 tuning: 85.3 %, 0, 10.0 %, 50/50."""
+#: the blind sets by the key prefix the instruction-encoder card reports them under
+BLIND_PATHS = {"fresh": FRESH_PATH, "fresh2": FRESH2_PATH, "fresh3": FRESH3_PATH}
 
 
 @dataclass(frozen=True)

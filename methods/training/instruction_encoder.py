@@ -48,10 +48,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from datasets.instructions.independent import FRESH2_PATH, FRESH3_PATH, FRESH_PATH
-
-#: the blind sets the card reports beside the independent set (key prefix -> file)
-BLIND_SETS = {"fresh": FRESH_PATH, "fresh2": FRESH2_PATH, "fresh3": FRESH3_PATH}
+from datasets.instructions.independent import BLIND_PATHS
 from methods.nets.instruction_encoder.evaluation import heldout_accuracy, independent_accuracy, reject_rates
 from methods.nets.instruction_encoder.model import ARCH_KEYS, DEFAULT_HYPER, MAX_TOKENS, MODES, REJECT, build
 from methods.nets.text_vocab import SPECIALS, is_word, negative_corpus_words, negative_sentence, tokenize
@@ -500,7 +497,7 @@ def parser_quality(ev, quick: bool = False) -> dict:
         fresh = heldout_accuracy(ev, n=100 if quick else 2000, seed=54321, split="train")
         rej = reject_rates(ev, n=100 if quick else 2000)
         ind = independent_accuracy(ev)
-        blind = {name: independent_accuracy(ev, path) for name, path in BLIND_SETS.items()}
+        blind = {name: independent_accuracy(ev, path) for name, path in BLIND_PATHS.items()}
         probes = ["make the sky bluer", "change her shoes", "", "mach ihn jünger", "asdf qwer zxcv"]
         q = {"heldout_exact_accuracy": round(held["accuracy"], 4), "heldout_rejected": round(held["rejected"], 4),
              "heldout_wrong": round(held["wrong"], 4), "heldout_n": held["n"],

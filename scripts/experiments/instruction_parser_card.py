@@ -22,10 +22,9 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str]) -> int:
     from methods.nets.instruction_encoder.model import load_encoder
     from methods.training.instruction_encoder import parser_quality
-    from methods.zoo import weights_path
+    from methods.zoo import card_path, read_card, write_card
 
-    card_path = weights_path("instruction-encoder").with_suffix(".json")
-    card = json.loads(card_path.read_text())
+    card = read_card("instruction-encoder")
     t = time.time()
     q = parser_quality(load_encoder())
     q.pop("_heldout_errors")
@@ -36,8 +35,8 @@ def main(argv: list[str]) -> int:
     print(json.dumps({k: v for k, v in q.items() if "independent" in k or "heldout" in k or "fresh" in k}, indent=1))
     print(f"measured in {time.time() - t:.0f} s")
     if "--dry-run" not in argv:
-        card_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")  # as methods.zoo writes cards
-        print(f"wrote {card_path}")
+        write_card(card_path("instruction-encoder"), card)
+        print(f"wrote {card_path('instruction-encoder')}")
     return 0
 
 

@@ -26,16 +26,18 @@ def main(argv: list[str]) -> int:
     from methods.training.attribute_judge import agreement
     from methods.training.world_data import uniform_faces
     from bench.provenance import file_digest
-    from methods.zoo import weights_path
+    from methods.zoo import card_path, read_card, weights_path, write_card
 
     torch.set_num_threads(1)
     t = time.time()
     test = uniform_faces("test", 3000, 64, "photo", 1, 0, cache=True)["images"]  # the card's held-out faces
     q = agreement(load_judge(), load_predictor(), test)
     p_sha = file_digest(weights_path("attribute-predictor"))
-    card_path = weights_path("attribute-judge").with_suffix(".json")
-    card = json.loads(card_path.read_text())
-    old = {k: v for k, v in card["quality"].items() if k.startswith("agree_p_")}
+    card = read_card("attribute-judge")
+    before = card["quality"].get("agree_p_measured_with") or {}
+    # the figures this measurement replaces: those of the P measured before (kept when P is unchanged)
+    old = (before["previous"] if before.get("attribute-predictor_sha256") == p_sha
+           else {k: card["quality"][k] for k in q if k in card["quality"]})
     card["quality"].update(q)
     card["quality"]["agree_p_measured_with"] = {
         "attribute-predictor_sha256": p_sha,
@@ -44,8 +46,8 @@ def main(argv: list[str]) -> int:
         "previous": old}
     print(json.dumps(q, indent=1), f"\nP {p_sha[:12]}, measured in {time.time() - t:.0f} s")
     if "--dry-run" not in argv:
-        card_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
-        print(f"wrote {card_path}")
+        write_card(card_path("attribute-judge"), card)
+        print(f"wrote {card_path('attribute-judge')}")
     return 0
 
 

@@ -374,7 +374,8 @@ def read(text: str) -> Reading:
 
     comparative = any(_is_comparative(t, a) for t in toks) and not any(_has(s, p) for p in ("no more",
                                                                                           "nothing more"))
-    target, where = _named_target(s, a, toks)
+    info = _clauses(toks)
+    target, where = _named_target(s, a, info)
     if a == YOUNG and age is not None and (target is None or "<num>" in toks):
         target, where = age, s.find(" <num> ")
     removal = _removal(toks, s, a)
@@ -383,7 +384,7 @@ def read(text: str) -> Reading:
         if target not in (None, 0) and any(f" {p} " in s[:where + 1] + " " for p in ("to", "into", "for", "with")):
             return Reading(a, "target", target=target)
         return Reading(a, "target", target=0)
-    ways = _way_cues(toks, a)
+    ways = _way_cues(toks, a, info)
     amount, amount_phrase = _amount(s)
     if amount_phrase in _INTENSIFIERS and target is not None:
         amount = None  # "covering the eyebrows completely": emphasis of the state, not a step count
@@ -401,9 +402,9 @@ def read(text: str) -> Reading:
     return Reading(a, "indefinite", direction=ways[0], delta=1)
 
 
-def _named_target(s: str, a: int, toks: list[str] | None = None) -> tuple[int | None, int]:
+def _named_target(s: str, a: int, info: "_ClauseInfo | None" = None) -> tuple[int | None, int]:
     """(degree, position) of the named state in `s`: the longest matching phrase; None if none or
-    if phrases of different degrees are equally long. With `toks` (the tokens `s` joins), a state
+    if phrases of different degrees are equally long. With `info` (``_clauses`` of the tokens `s` joins), a state
     that is negated ("not ancient", "he shouldn't look so old") or that only describes the photo
     beside a request ("she's laughing too much, tone it down") is not a goal."""
     hits = [(len(p), deg, s.find(f" {p} ")) for p, deg in NAMED[a] if _has(s, p)]
@@ -411,8 +412,7 @@ def _named_target(s: str, a: int, toks: list[str] | None = None) -> tuple[int | 
         m = rx.search(s)
         if m:
             hits.append((m.end() - m.start() - 2, deg, m.start()))
-    if toks is not None and hits:
-        info = _clauses(toks)
+    if info is not None and hits:
         hits = [h for h in hits if not info.set_aside(s[:h[2] + 1].count(" ") - 1)]
     if a == GLASSES and any(d == 4 for _, d, _ in hits) and not any(d == 5 for _, d, _ in hits):
         hits = [h for h in hits if h[1] == 4]  # tinted lenses come in thick frames
@@ -486,7 +486,7 @@ def _removal(toks: list[str], s: str, a: int) -> bool:
     return False
 
 
-def _way_cues(toks: list[str], a: int) -> list[int]:
+def _way_cues(toks: list[str], a: int, info: "_ClauseInfo") -> list[int]:
     """Ways the words point. "more"/"less" before a way word sets that word's way ("less serious":
     +1, "more mature": -1); a negator or "too" just before a word flips it ("too long": -1); the
     attribute's own verbs/nouns ("smile", "grin") count only when nothing else points a way. A
@@ -495,7 +495,6 @@ def _way_cues(toks: list[str], a: int) -> list[int]:
     way."""
     table = {**GENERIC_WAY, **WAY_WORDS[a]}
     strong, weak = [], []
-    info = _clauses(toks)
     described = []  # (way, weak?) of words in clauses that only describe the photo
     skip = set()
     forehead = a == BANGS and "forehead" in toks and not any(v in toks for v in ("cover", "covers", "covering",
@@ -630,6 +629,13 @@ class _ClauseInfo:
         if i in self.negated:
             return True
         return 0 <= i < len(self.clause) and self.clause[i] in self.described and bool(self.requesting)
+
+
+def asks(text: str) -> bool:
+    """Does the request have a clause that asks for something (not only "the laugh is over the top")?"""
+    toks = tokenize(text)
+    info = _clauses(toks)
+    return any(c not in info.described and t in _CLAUSE_REQUEST for t, c in zip(toks, info.clause))
 
 
 def _clauses(toks: list[str]) -> _ClauseInfo:

@@ -44,6 +44,7 @@ import torch
 
 from methods.nets.text_vocab import is_word, tokenize
 
+from . import grammar
 from .model import ATTRIBUTES, MODES, REJECT, load_encoder
 
 
@@ -129,8 +130,6 @@ def parse_many(model, texts) -> list[Parsed]:
                                 sign_max=getattr(model, "sign_max", 1.0),
                                 members=[{k: v[r] for k, v in m.items()} for m in members])
     if getattr(model, "readers", "encoder") == "both":
-        from . import grammar
-
         results = [combine(p, grammar.read(t)) if isinstance(t, str) else p for p, t in zip(results, texts)]
     return results
 
@@ -172,20 +171,11 @@ def combine(p: Parsed, r) -> Parsed:
     if r.read and not (p.reason or "").startswith(_FINAL_REFUSALS):
         return _from_reading(r, p, "grammar")
     if r.read and r.mode == "target" and (p.reason or "").startswith("not a request") \
-            and p.confidence < OVERRULE_REJECT_BELOW and grammar_asks(p.text):
+            and p.confidence < OVERRULE_REJECT_BELOW and grammar.asks(p.text):
         # "put sunglasses on her": the encoder doubts it is an edit at all, the grammar found a degree the
         # renderer describes, of one attribute, in a request; word salad never names one (issue 9's sets)
         return _from_reading(r, p, "grammar")
     return p
-
-
-def grammar_asks(text: str) -> bool:
-    """Does the request have a clause that asks for something (not only "the laugh is over the top")?"""
-    from . import grammar
-
-    toks = tokenize(text)
-    info = grammar._clauses(toks)
-    return any(c not in info.described and t in grammar._CLAUSE_REQUEST for t, c in zip(toks, info.clause))
 
 
 def _from_reading(r, p: Parsed, reader: str) -> Parsed:
