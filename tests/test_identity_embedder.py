@@ -321,13 +321,23 @@ def test_aligned_quick_training_reports_pose_error(tmp_path):
         with pytest.raises(UserError, match="margin must be"):
             ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w2",
                                            out=tmp_path / "o2", quick=True, options={"margin": bad}))
+    for bad in ("-1", "x"):
+        with pytest.raises(UserError, match="verify must be"):
+            ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w3",
+                                           out=tmp_path / "o3", quick=True, options={"verify": bad}))
+    for bad in ("1,2,3", "24,32,64,128,x", "4,32,64,128,192"):
+        with pytest.raises(UserError, match="widths must be 5 comma-separated integers"):
+            ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w4",
+                                           out=tmp_path / "o4", quick=True, options={"widths": bad}))
     ctx = TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "work",
                        out=tmp_path / "out", quick=True, options={"align": "1", "flip_average": "1",
-                                                                  "degrade": "strong", "margin": "0.2"})
+                                                                  "degrade": "strong", "margin": "0.2",
+                                                                  "verify": "1", "widths": "16,24,48,96,160"})
     ie_training.train(ctx)
     path = tmp_path / "out" / f"{ie.NAME}.pt"
     model = load_model(ie.NAME, path)
     assert model.aligner is not None and model.align == {"crop": 0.85} and model.flip_average
+    assert model.backbone.out_channels == 160 and model.backbone.stem[0][0].out_channels == 16  # widths reach the net
     # the flip test: a mirrored photo embeds exactly alike at inference
     img = render(split_identity("test", 5), [1, 2, 3, 2, 3], 64, "photo", sample_nuisance(9))
     e = model.embed(np.stack([img, img[:, ::-1]]))

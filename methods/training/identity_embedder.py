@@ -111,6 +111,34 @@ def align_report(model, images: np.ndarray, poses: np.ndarray) -> dict:
             "align_sin_yaw_mae": round(float(err[:, 4].mean()), 4)}
 
 
+def _number(ctx: TrainContext, name: str, default: float, example: str, lo: float, hi: float) -> float:
+    """A numeric training option (--set NAME=X) within [lo, hi); anything else is refused."""
+    from bench.errors import UserError
+
+    raw = ctx.options.get(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UserError(f"identity-embedder {name} must be a number ({example}), got {raw!r}") from None
+    if not lo <= value < hi:
+        raise UserError(f"identity-embedder {name} must be in [{lo:g}, {hi:g}), got {value:g}")
+    return value
+
+
+class VerifyHead(torch.nn.Module):
+    """Pairwise verification loss: logistic regression of "same person" on the cosine, with a learned
+    scale and threshold, positives and negatives weighted equally (training only)."""
+
+    def __init__(self):
+        super().__init__()
+        self.log_scale = torch.nn.Parameter(torch.tensor(float(np.log(20.0))))
+        self.threshold = torch.nn.Parameter(torch.tensor(0.8))
+
+    def loss(self, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+        s = self.log_scale.exp()
+        return 0.5 * (F.softplus(-s * (pos - self.threshold)).mean() + F.softplus(s * (neg - self.threshold)).mean())
+
+
 class FactorHeads(torch.nn.Module):
     """One linear classifier per identity factor on the unit-norm embedding (training only)."""
 
@@ -168,13 +196,23 @@ def train(ctx: TrainContext) -> None:
         raise UserError(f"identity-embedder degrade must be one of {', '.join(DEGRADE)}, got {degrade!r}")
     # --set margin=M: CosFace's additive margin on the positive pair's cosine (Wang et al. 2018), so a
     # partner under another nuisance must beat every negative - the look-alike above all - by M
-    try:
-        margin = float(ctx.options.get("margin", 0.0))
-    except ValueError:
-        raise UserError(f"identity-embedder margin must be a number (a cosine margin such as 0.2), got "
-                        f"{ctx.options.get('margin')!r}") from None
-    if not 0.0 <= margin < 1.0:
-        raise UserError(f"identity-embedder margin must be in [0, 1), got {margin}")
+    margin = _number(ctx, "margin", 0.0, "a cosine margin such as 0.2", lo=0.0, hi=1.0)
+    # --set verify=W: a pairwise verification loss (weight W) on the decision the probes score: the
+    # two views of a person (other nuisance, other degrees) above a learned threshold, the look-alike
+    # below it from both views (its own photo's nuisance and another). InfoNCE ranks each row on its
+    # own; the probes use one threshold for every pair, which this loss shapes directly.
+    verify = _number(ctx, "verify", 0.0, "a loss weight such as 1", lo=0.0, hi=100.0)
+    # --set widths=A,B,C,D,E: the embedder's five stage widths (default 24,32,64,128,192)
+    if "widths" in ctx.options:
+        try:
+            widths = [int(w) for w in str(ctx.options["widths"]).split(",")]
+        except ValueError:
+            widths = []
+        if len(widths) != len(DEFAULT_CONFIG["widths"]) or not all(8 <= w <= 1024 for w in widths):
+            raise UserError(f"identity-embedder widths must be {len(DEFAULT_CONFIG['widths'])} comma-separated "
+                            f"integers in 8..1024 (default {','.join(map(str, DEFAULT_CONFIG['widths']))}), got "
+                            f"{ctx.options['widths']!r}")
+        config["widths"] = widths
     steps = ctx.steps or (6 if ctx.quick else 900)
     n_ids = 8 if ctx.quick else 40  # identities per batch: 2 views each + their look-alike
     tau = 0.07
@@ -185,6 +223,8 @@ def train(ctx: TrainContext) -> None:
     heads = FactorHeads(model.dim, [n for _, n in factor_names()]).to(dev)
     # the heads ride along inside the optimised module so resumable state covers them
     both = torch.nn.ModuleDict({"model": model, "heads": heads})
+    if verify:  # the verification loss's logit scale and threshold, learned (training only)
+        both["verify"] = VerifyHead()
     opt = torch.optim.AdamW(both.parameters(), lr=base_lr, weight_decay=5e-4)
     start = resume_training(ctx, both, opt, steps)
     data = _data(ctx)
@@ -234,6 +274,10 @@ def train(ctx: TrainContext) -> None:
         loss = loss + FACTOR_WEIGHT * heads.loss(z, labels)
         if align_loss is not None:
             loss = loss + ALIGN_WEIGHT * align_loss
+        if verify:
+            zl = z[2 * n_ids:]
+            loss = loss + verify * both["verify"].loss((za * zb).sum(1), torch.cat([(za * zl).sum(1),
+                                                                                      (zb * zl).sum(1)]))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
