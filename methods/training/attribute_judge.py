@@ -24,7 +24,8 @@ from datasets.synthfaces import ATTRIBUTES
 from methods.nets.attribute_judge import DEFAULT_CONFIG, NUM_DEGREES, build
 from methods.nets.attribute_predictor import evaluate
 from methods.nets.face_nets import param_count
-from methods.training.face_nets import TrainProgress, augment, cosine_lr, resume_training, set_threads
+from methods.training.face_nets import (TrainProgress, augment, cosine_lr, photo_art_batch, resume_training,
+                                        set_threads)
 from methods.zoo import TrainContext
 
 DATA_SEED = 7  # J's degree/nuisance draw (P's is 0)
@@ -100,11 +101,8 @@ def train(ctx: TrainContext) -> None:
     for step in range(start, steps):
         rng = np.random.default_rng([ctx.seed, step, 0x1D6E])
         torch.manual_seed(ctx.seed * 1_000_033 + step)
-        n_art = int(rng.binomial(batch, art_frac)) if len(data["art"]) else 0
-        i = rng.integers(0, len(data["train"]), batch - n_art)
-        j = rng.integers(0, len(data["art"]), n_art) if n_art else np.zeros(0, np.int64)
-        imgs = np.concatenate([data["train"][i], data["art"][j]])
-        y = torch.from_numpy(np.concatenate([data["train_y"][i], data["art_y"][j]]).astype(np.int64)).to(dev)
+        imgs, y = photo_art_batch(data, batch, art_frac, rng)
+        y = torch.from_numpy(y).to(dev)
         x = erase_corners(augment(imgs, rng, **aug), rng).to(dev)
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, steps, base_lr, warmup=min(100, steps // 10))

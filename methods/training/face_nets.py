@@ -105,6 +105,18 @@ def augment(images_u8: np.ndarray, rng: np.random.Generator, strength: float = 1
 
 # ----------------------------------------------------------------------------- training helpers
 
+def photo_art_batch(data: dict, batch: int, art_frac: float, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """A training batch of attribute-labelled faces: a Binomial(batch, art_frac) share drawn from
+    ``data["art"]`` (none when there is no art), the rest from ``data["train"]``, with replacement.
+    Returns the uint8 images and their int64 degree labels (``train_y`` / ``art_y``)."""
+    n_art = int(rng.binomial(batch, art_frac)) if len(data["art"]) else 0
+    i = rng.integers(0, len(data["train"]), batch - n_art)
+    j = rng.integers(0, len(data["art"]), n_art) if n_art else np.zeros(0, np.int64)
+    imgs = np.concatenate([data["train"][i], data["art"][j]])
+    return imgs, np.concatenate([data["train_y"][i], data["art_y"][j]]).astype(np.int64)
+
+
 def cosine_lr(step: int, total: int, base: float, warmup: int = 100) -> float:
     if step < warmup:
         return base * (step + 1) / warmup
