@@ -101,6 +101,25 @@ def test_face_geometry_is_visible_at_64px():
     assert np.median(whole) >= 250, np.median(whole)
 
 
+@pytest.mark.xfail(strict=True, reason="world-2 gap (docs/identity-embedder-experiments.md): ear size, cheekbones, lip "
+                   "fullness and nose width move 0-3 pixels at 64 px (median; mouth width is borderline), so 2-7% of "
+                   "3-factor look-alikes cannot "
+                   "be told from the original; widening them is a world change that retrains every image model")
+def test_every_geometry_factor_is_visible_at_64px():
+    """Issue 9: identity is the face, and face geometry must be visible at 64 px - factor by factor,
+    not only on average: each factor moved alone changes at least 20 pixels in most photographs."""
+    rng = np.random.default_rng(3)
+    pixels = {name: [] for name, _ in GEOMETRY_FACTORS}
+    for ident, base, nuis in contexts(12, seed=3):
+        face = identity_from_id(ident)
+        img = render(face, base, 64, nuisance=nuis)
+        for name, levels in GEOMETRY_FACTORS:
+            moved = replace(face, **{name: (getattr(face, name) + 1 + int(rng.integers(levels - 1))) % levels})
+            pixels[name].append(int((_diff(img, render(moved, base, 64, nuisance=nuis)) > 24).sum()))
+    hidden = {name: float(np.median(v)) for name, v in pixels.items() if np.median(v) < 20}
+    assert not hidden, f"geometry factors whose move changes < 20 pixels (median): {hidden}"
+
+
 def test_lookalike_changes_exactly_k_geometry_factors():
     rng = np.random.default_rng(2)
     face = identity_from_id(4321)
