@@ -322,6 +322,9 @@ def test_aligned_quick_training_reports_pose_error(tmp_path):
         with pytest.raises(UserError, match="margin must be"):
             ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w2",
                                            out=tmp_path / "o2", quick=True, options={"margin": bad}))
+    with pytest.raises(UserError, match="shift_average must be"):
+        ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w5",
+                                       out=tmp_path / "o5", quick=True, options={"shift_average": "9"}))
     for bad in ("-1", "x"):
         with pytest.raises(UserError, match="verify must be"):
             ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w3",
@@ -333,11 +336,13 @@ def test_aligned_quick_training_reports_pose_error(tmp_path):
     ctx = TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "work",
                        out=tmp_path / "out", quick=True, options={"align": "1", "flip_average": "1",
                                                                   "degrade": "strong", "margin": "0.2",
-                                                                  "verify": "1", "widths": "16,24,48,96,160"})
+                                                                  "verify": "1", "widths": "16,24,48,96,160",
+                                                                  "shift_average": "1"})
     ie_training.train(ctx)
     path = tmp_path / "out" / f"{ie.NAME}.pt"
     model = load_model(ie.NAME, path)
     assert model.aligner is not None and model.align == {"crop": 0.85} and model.flip_average
+    assert model.shift_average == 1.0
     assert model.backbone.out_channels == 160 and model.backbone.stem[0][0].out_channels == 16  # widths reach the net
     # the flip test: a mirrored photo embeds exactly alike at inference
     img = render(split_identity("test", 5), [1, 2, 3, 2, 3], 64, "photo", sample_nuisance(9))
@@ -352,3 +357,34 @@ def test_aligned_quick_training_reports_pose_error(tmp_path):
     x = torch.zeros(2, 3, 96, 96, requires_grad=True)  # any size, differentiable through the warp
     model(x).sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_translate_matches_a_pixel_shift_with_replicated_edges():
+    """The shift test's translation, at whole pixels, is the probes' own 3-px shift (numpy reference)."""
+    from methods.nets.face_nets import to_tensor
+    from methods.nets.identity_probes import shift_image
+
+    img = render(split_identity("test", 11), [2, 0, 1, 3, 2], 64, "photo", sample_nuisance(4))
+    for dx, dy in ((1, 0), (-3, 2), (0, -1)):
+        got = ie.translate(to_tensor(img[None]), 2.0 * dx / 64, 2.0 * dy / 64)
+        want = to_tensor(shift_image(img, dx, dy)[None])
+        assert torch.allclose(got, want, atol=1e-5), (dx, dy)
+
+
+def test_shift_average_is_the_mean_of_five_placements_at_inference_only():
+    torch.manual_seed(0)
+    plain = ie.build({**ie.DEFAULT_CONFIG, "widths": [8, 8, 16, 16, 32], "flip_average": True}).eval()
+    tta = ie.build({**ie.DEFAULT_CONFIG, "widths": [8, 8, 16, 16, 32], "flip_average": True, "shift_average": 1.0})
+    tta.load_state_dict(plain.state_dict())
+    tta.eval()
+    x = torch.rand(3, 3, 64, 64) * 2 - 1
+    d = 2.0 / 64
+    copies = [x] + [ie.translate(x, a, b) for a, b in ((d, 0), (-d, 0), (0, d), (0, -d))]
+    want = torch.stack([plain.features(c) for c in copies]).mean(0)
+    assert torch.allclose(tta.features(x), want, atol=1e-5)
+    assert not torch.allclose(tta.features(x), plain.features(x), atol=1e-4)
+    tta.train()
+    plain.train()  # training reads each image once, as it is
+    assert torch.allclose(tta.features(x), plain.features(x), atol=1e-5)
+    with pytest.raises(UserError, match="shift_average must be 0..8 pixels"):
+        ie.build({**ie.DEFAULT_CONFIG, "shift_average": 20})

@@ -115,11 +115,18 @@ class FaceAligner(nn.Module):
                              align_corners=False)
 
 
+def translate(x: torch.Tensor, dx: float, dy: float) -> torch.Tensor:
+    """Images (N, C, H, W) moved by (dx, dy) in grid units (2 = the whole width), edges replicated."""
+    theta = torch.tensor([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], dtype=x.dtype, device=x.device).expand(len(x), 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
 class IdentityEmbedder(nn.Module):
     """Images (N, 3, H, W) in [-1, 1] -> (N, dim) L2-normalised identity embeddings."""
 
     def __init__(self, widths=DEFAULT_CONFIG["widths"], dim=128, reduce=64, input_size=64, pool="flat",
-                 threshold_eer=0.5, threshold_far1=0.5, align=None, flip_average=False):
+                 threshold_eer=0.5, threshold_far1=0.5, align=None, flip_average=False, shift_average=0.0):
         super().__init__()
         if pool not in POOLS:
             raise UserError(f"identity embedder pool must be one of {', '.join(POOLS)}, got {pool!r}")
@@ -133,6 +140,11 @@ class IdentityEmbedder(nn.Module):
         # flip_average: at inference (eval mode) the features are the mean of the image's and its
         # mirror's (the "flip test" of face verification), so a mirrored photo embeds exactly alike
         self.flip_average = bool(flip_average)
+        # shift_average: at inference the features are also averaged over four copies moved by this many
+        # pixels (of a 64-px face) left, right, up and down, each re-aligned (0: off)
+        self.shift_average = float(shift_average)
+        if not 0.0 <= self.shift_average <= 8.0:
+            raise UserError(f"identity embedder shift_average must be 0..8 pixels, got {shift_average!r}")
         self.align = dict(align) if align else None
         self.aligner = FaceAligner(**self.align, out_size=self.input_size) if self.align else None
         self.backbone = Backbone(widths)
@@ -158,6 +170,15 @@ class IdentityEmbedder(nn.Module):
     def features(self, x: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
         """The un-normalised embedding (N, dim) before the L2 normalisation (in eval mode with
         ``flip_average``: the mean of the image's and its mirror's)."""
+        f = self._flipped_features(x, pose)
+        if self.shift_average and not self.training:
+            d = 2.0 * self.shift_average / self.input_size  # in grid units, whatever x's size
+            for dx, dy in ((d, 0.0), (-d, 0.0), (0.0, d), (0.0, -d)):
+                f = f + self._flipped_features(translate(x, dx, dy), None)
+            f = f / 5.0
+        return f
+
+    def _flipped_features(self, x: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
         f = self._features(x, pose)
         if self.flip_average and not self.training:
             f = 0.5 * (f + self._features(x.flip(-1), None if pose is None else mirror_pose(pose)))

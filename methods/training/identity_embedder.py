@@ -191,6 +191,8 @@ def train(ctx: TrainContext) -> None:
     config["align"] = dict(ALIGN_DEFAULT) if align else None
     # --set flip_average=1: inference embeds the image and its mirror (training is unchanged)
     config["flip_average"] = _flag(ctx, "flip_average")
+    # --set shift_average=PX: inference also averages four copies moved PX pixels (training is unchanged)
+    config["shift_average"] = _number(ctx, "shift_average", 0.0, "pixels, such as 1", lo=0.0, hi=8.0001)
     degrade = str(ctx.options.get("degrade", "standard"))
     if degrade not in DEGRADE:
         raise UserError(f"identity-embedder degrade must be one of {', '.join(DEGRADE)}, got {degrade!r}")
