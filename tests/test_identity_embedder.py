@@ -313,27 +313,17 @@ def test_compose_pose_follows_mirror_and_augment_jitter():
 
 
 def test_aligned_quick_training_reports_pose_error(tmp_path):
-    with pytest.raises(UserError, match="degrade must be one of"):
-        ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w0",
-                                       out=tmp_path / "o0", quick=True, options={"degrade": "bogus"}))
-    with pytest.raises(UserError, match="align must be 1/true/yes or 0/false/no"):
-        ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w1",
-                                       out=tmp_path / "o1", quick=True, options={"align": "maybe"}))
-    for bad in ("abc", "1.5"):
-        with pytest.raises(UserError, match="margin must be"):
-            ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w2",
-                                           out=tmp_path / "o2", quick=True, options={"margin": bad}))
-    with pytest.raises(UserError, match="shift_average must be"):
-        ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w5",
-                                       out=tmp_path / "o5", quick=True, options={"shift_average": "9"}))
-    for bad in ("-1", "x"):
-        with pytest.raises(UserError, match="verify must be"):
-            ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w3",
-                                           out=tmp_path / "o3", quick=True, options={"verify": bad}))
-    for bad in ("1,2,3", "24,32,64,128,x", "4,32,64,128,192"):
-        with pytest.raises(UserError, match="widths must be 5 comma-separated integers"):
-            ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w4",
-                                           out=tmp_path / "o4", quick=True, options={"widths": bad}))
+    refused = [({"degrade": "bogus"}, "degrade must be one of"),
+               ({"align": "maybe"}, "align must be 1/true/yes or 0/false/no"),
+               ({"margin": "abc"}, "margin must be"), ({"margin": "1.5"}, "margin must be"),
+               ({"shift_average": "9"}, "shift_average must be"), ({"shift_average": "x"}, "shift_average must be"),
+               ({"verify": "-1"}, "verify must be"), ({"verify": "x"}, "verify must be")]
+    refused += [({"widths": bad}, "widths must be 5 comma-separated integers")
+                for bad in ("1,2,3", "24,32,64,128,x", "4,32,64,128,192")]
+    for k, (options, message) in enumerate(refused):
+        with pytest.raises(UserError, match=message):
+            ie_training.train(TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / f"w{k}",
+                                           out=tmp_path / f"o{k}", quick=True, options=options))
     ctx = TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "work",
                        out=tmp_path / "out", quick=True, options={"align": "1", "flip_average": "1",
                                                                   "degrade": "strong", "margin": "0.2",

@@ -121,7 +121,8 @@ def _number(ctx: TrainContext, name: str, default: float, example: str, lo: floa
     except ValueError:
         raise UserError(f"identity-embedder {name} must be a number ({example}), got {raw!r}") from None
     if not lo <= value < hi:
-        raise UserError(f"identity-embedder {name} must be in [{lo:g}, {hi:g}), got {value:g}")
+        span = f">= {lo:g}" if hi == float("inf") else f"in [{lo:g}, {hi:g})"
+        raise UserError(f"identity-embedder {name} must be {span}, got {value:g}")
     return value
 
 
@@ -191,8 +192,9 @@ def train(ctx: TrainContext) -> None:
     config["align"] = dict(ALIGN_DEFAULT) if align else None
     # --set flip_average=1: inference embeds the image and its mirror (training is unchanged)
     config["flip_average"] = _flag(ctx, "flip_average")
-    # --set shift_average=PX: inference also averages four copies moved PX pixels (training is unchanged)
-    config["shift_average"] = _number(ctx, "shift_average", 0.0, "pixels, such as 1", lo=0.0, hi=8.0001)
+    # --set shift_average=PX: inference also averages four copies moved PX pixels (training is unchanged;
+    # the network refuses a value out of its range when it is built, before any data is read)
+    config["shift_average"] = _number(ctx, "shift_average", 0.0, "pixels, such as 1", lo=0.0, hi=float("inf"))
     degrade = str(ctx.options.get("degrade", "standard"))
     if degrade not in DEGRADE:
         raise UserError(f"identity-embedder degrade must be one of {', '.join(DEGRADE)}, got {degrade!r}")
