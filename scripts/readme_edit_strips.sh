@@ -4,6 +4,9 @@
 # that attribute is 0 or 1 gets a request to raise it. Writes docs/edits/<attribute>.png (original |
 # edited, 4x) and docs/edits/<attribute>.json (parsed request, outcome, trials, judged degrees before
 # and after, identity verdict).   Usage: scripts/readme_edit_strips.sh [OUT_DIR]
+# The images depend on torch's thread count (600-step inversions with generator fine-tuning amplify
+# the float differences of other reduction orders): the committed ones were made with torch's default
+# threads on the 2-core machine; under OMP_NUM_THREADS=1 the same edits land elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-docs/edits}
