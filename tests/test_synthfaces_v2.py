@@ -45,6 +45,23 @@ def test_world1_renders_are_pinned():
         render_any(1, [0] * 5, 64, nuisance=Nuisance())
 
 
+def test_world2_renders_are_pinned():
+    """World 2 renders bit-identically to the renderer the shipped zoo learned from: these digests were
+    taken when a fresh render still equalled the 2026-11-29 caches every image model was trained on
+    (train item 0 is the first image of the generator's training set). A change of the world-2 painter
+    is a new world version (datasets/synthfaces/README.md), never an edit of world 2."""
+    photo, art = sample_nuisance(np.random.default_rng(5), "photo"), sample_nuisance(np.random.default_rng(6), "art")
+    pinned = {
+        "frontal photo": (render(1234, [1, 2, 3, 4, 5], 64, "photo"), "1baf0f0ad1f47581"),
+        "photo under a nuisance": (render(98765, [0, 5, 5, 0, 0], 64, "photo", photo), "c30564ae28956af9"),
+        "art under a nuisance": (render(4321, [5, 0, 2, 3, 1], 64, "art", art), "40a1babe8d3235fd"),
+        "128-px photo": (render(777, [3, 3, 0, 5, 2], 128, "photo", photo), "a9439064b2491ea6"),
+        "train item 0": (SynthFaces("train", requests="none", world=2).item(0, 64).image, "389780802ce36152"),
+    }
+    for name, (img, digest) in pinned.items():
+        assert hashlib.sha256(np.ascontiguousarray(img).tobytes()).hexdigest()[:16] == digest, name
+
+
 def test_default_world_is_the_world_the_zoo_learned():
     from datasets.synthfaces.dataset import DEFAULT_WORLD
     from methods.training.world_data import WORLD
