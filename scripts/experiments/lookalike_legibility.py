@@ -21,29 +21,54 @@ def changed(a: np.ndarray, b: np.ndarray) -> tuple[int, float]:
     return int((d.max(-1) > 24).sum()), float(d.mean())
 
 
-def main() -> None:
+def positive_int(text: str) -> int:
+    """argparse type: a count of at least 1 (one clear line, exit 2, for anything else)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of identities >= 1, got {text!r}")
+    return value
+
+
+def pixel_changes(n: int, factors=None, shift: bool = True) -> dict[str, list[tuple[int, float]]]:
+    """For held-out test identities 4000..4000+n-1 under their own degrees and nuisance: what moving
+    each geometry factor in `factors` alone (default: all, in the world's order), a 3-factor look-alike
+    and (`shift`) a 3-px shift change, as ``changed`` counts it. Keys: factor names, "look-alike",
+    "shift". The random draws follow the factors' order, so a subset in the world's order draws the
+    same levels a caller with that subset always drew."""
     from datasets.synthfaces.v2 import identity_from_id, lookalike, render, sample_nuisance
     from datasets.synthfaces.v2.identity import GEOMETRY_FACTORS
     from datasets.synthfaces.v2.splits import split_identity
     from methods.nets.identity_probes import shift_image
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=150)
-    n = ap.parse_args().n
-    per = {name: [] for name, _ in GEOMETRY_FACTORS}
-    look, shift = [], []
+    levels = dict(GEOMETRY_FACTORS)
+    names = [name for name, _ in GEOMETRY_FACTORS] if factors is None else list(factors)
+    out = {name: [] for name in names + ["look-alike"] + (["shift"] if shift else [])}
     for i in range(n):
         rng = np.random.default_rng([0x1E61B, i])
         ident = identity_from_id(split_identity("test", 4000 + i))
         attrs = rng.integers(0, 6, 5).tolist()
         nuis = sample_nuisance(rng, "photo")
         base = render(ident, attrs, 64, "photo", nuis)
-        for name, levels in GEOMETRY_FACTORS:
-            old = getattr(ident, name)
-            new = (old + 1 + int(rng.integers(levels - 1))) % levels
-            per[name].append(changed(base, render(replace(ident, **{name: new}), attrs, 64, "photo", nuis)))
-        look.append(changed(base, render(lookalike(ident, 3, rng), attrs, 64, "photo", nuis)))
-        shift.append(changed(base, shift_image(base, *(int(v) for v in rng.choice([-3, 3], 2)))))
+        for name in names:
+            new = (getattr(ident, name) + 1 + int(rng.integers(levels[name] - 1))) % levels[name]
+            out[name].append(changed(base, render(replace(ident, **{name: new}), attrs, 64, "photo", nuis)))
+        out["look-alike"].append(changed(base, render(lookalike(ident, 3, rng), attrs, 64, "photo", nuis)))
+        if shift:
+            out["shift"].append(changed(base, shift_image(base, *(int(v) for v in rng.choice([-3, 3], 2)))))
+    return out
+
+
+def main() -> None:
+    from datasets.synthfaces.v2.identity import GEOMETRY_FACTORS
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=positive_int, default=150)
+    n = ap.parse_args().n
+    per = pixel_changes(n)
+    look, shift = per.pop("look-alike"), per.pop("shift")
 
     def row(label: str, vals: list[tuple[int, float]]) -> str:
         px = np.array([v[0] for v in vals])

@@ -28,12 +28,15 @@ def main() -> None:
     from datasets.synthfaces.v2 import identity_from_id, render, sample_nuisance
     from datasets.synthfaces.v2.identity import HAIR_STYLES
     from datasets.synthfaces.v2.splits import split_identity
+    from lookalike_legibility import positive_int  # this script's folder is on sys.path when run
     from methods.nets import identity_embedder as ie
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--start", type=int, default=500)
-    ap.add_argument("--n", type=int, default=600)
+    ap.add_argument("--start", type=int, default=500, help="first test-split index (>= 0)")
+    ap.add_argument("--n", type=positive_int, default=600)
     args = ap.parse_args()
+    if args.start < 0:
+        ap.error(f"--start must be a test-split index >= 0, got {args.start}")
     torch.set_num_threads(1)
     model = ie.load_embedder()
     a_imgs, b_imgs, rows = [], [], []

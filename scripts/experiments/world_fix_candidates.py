@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -98,30 +97,13 @@ def part_a(n: int) -> None:
 
 
 # ------------------------------------------------------------------------------------ part B
-def changed(a: np.ndarray, b: np.ndarray) -> int:
-    d = np.abs(a.astype(np.int16) - b.astype(np.int16))
-    return int((d.max(-1) > 24).sum())
+def legibility(n: int) -> dict[str, list[int]]:
+    """Changed pixels of the four factors moved alone and of 3-factor look-alikes, counted (and drawn)
+    exactly as ``lookalike_legibility.py`` does."""
+    from lookalike_legibility import pixel_changes  # this script's folder is on sys.path when run
 
-
-def legibility(n: int) -> dict:
-    from datasets.synthfaces.v2 import identity_from_id, lookalike, render, sample_nuisance
-    from datasets.synthfaces.v2.identity import GEOMETRY_FACTORS
-    from datasets.synthfaces.v2.splits import split_identity
-
-    levels = dict(GEOMETRY_FACTORS)
-    per = {f: [] for f in FACTOR_OF.values()}
-    look = []
-    for i in range(n):
-        rng = np.random.default_rng([0x1E61B, i])
-        ident = identity_from_id(split_identity("test", 4000 + i))
-        attrs = rng.integers(0, 6, 5).tolist()
-        nuis = sample_nuisance(rng, "photo")
-        base = render(ident, attrs, 64, "photo", nuis)
-        for name in per:
-            new = (getattr(ident, name) + 1 + int(rng.integers(levels[name] - 1))) % levels[name]
-            per[name].append(changed(base, render(replace(ident, **{name: new}), attrs, 64, "photo", nuis)))
-        look.append(changed(base, render(lookalike(ident, 3, rng), attrs, 64, "photo", nuis)))
-    return {**per, "3-factor look-alike": look}
+    per = pixel_changes(n, FACTOR_OF.values(), shift=False)
+    return {("3-factor look-alike" if k == "look-alike" else k): [px for px, _ in v] for k, v in per.items()}
 
 
 def part_b(n: int) -> None:
@@ -153,8 +135,10 @@ def part_b(n: int) -> None:
 
 
 def main() -> None:
+    from lookalike_legibility import positive_int
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=150)
+    ap.add_argument("--n", type=positive_int, default=150)
     ap.add_argument("--part", choices=("A", "B", "both"), default="both")
     args = ap.parse_args()
     if args.part in ("A", "both"):
