@@ -256,6 +256,55 @@ def test_init_from_starts_g_from_a_checkpoint_and_refuses_another_architecture(t
         component("stylegan2").train(ctx)
 
 
+def _quick_sg2(tmp_path, name, steps, seed=0, **options):
+    from methods.zoo import TrainContext, component
+
+    ctx = TrainContext(name="stylegan2", seed=seed, device="cpu", steps=steps, work_dir=tmp_path / name / "w",
+                       out=tmp_path / name / "o", quick=True, options={"recipe": "stylegan2", **options})
+    component("stylegan2").train(ctx)
+    out = tmp_path / name / "o"
+    return out, json.loads((out / "stylegan2.json").read_text()), torch.load(tmp_path / name / "w" / "last.pt",
+                                                                             weights_only=True)
+
+
+def test_init_d_from_continues_a_generator_with_its_own_discriminator(tmp_path):
+    from bench.provenance import file_digest
+    from methods.nets.stylegan2 import load_discriminator
+
+    src, _, _ = _quick_sg2(tmp_path, "src", 2)
+    g, d = src / "stylegan2.pt", src / "stylegan2-discriminator.pt"
+    _, card, state = _quick_sg2(tmp_path, "cont", 1, init_from=str(g), init_d_from="paired")
+    # one step moves D only a little away from the exported one, and far less than a fresh D differs
+    d_src = load_discriminator(d).state_dict()
+    moved = max((state["D"][k] - d_src[k].float()).abs().max().item() for k in d_src)
+    _, _, fresh = _quick_sg2(tmp_path, "fresh", 1, seed=1)
+    fresh_gap = max((fresh["D"][k] - d_src[k].float()).abs().max().item() for k in d_src)
+    assert moved < 0.02 < fresh_gap
+    record = card["quality"]["continued_from"]
+    assert record["generator_sha256"] == file_digest(g) and record["discriminator_sha256"] == file_digest(d)
+    assert record["generator_steps"] == 2 and "--set init_d_from=paired" in card["command"]
+
+    other, _, _ = _quick_sg2(tmp_path, "other", 1, seed=1)  # a discriminator trained with another generator is refused
+    with pytest.raises(UserError, match="trained with generator"):
+        _quick_sg2(tmp_path, "mixed", 1, init_from=str(g), init_d_from=str(other / "stylegan2-discriminator.pt"))
+    with pytest.raises(UserError, match="needs --set init_from"):
+        _quick_sg2(tmp_path, "alone", 1, init_d_from=str(d))
+    with pytest.raises(UserError, match="no discriminator checkpoint"):
+        _quick_sg2(tmp_path, "missing", 1, init_from=str(g), init_d_from=str(tmp_path / "nope.pt"))
+
+
+def test_time_budget_stops_early_and_the_card_names_the_command_that_reproduces_it(tmp_path):
+    out, card, state = _quick_sg2(tmp_path, "budget", 50, time_budget_s=1e-9)
+    assert card["steps"] == 1 and card["quality"]["stopped_by_time_budget"]["step"] == 1
+    assert "--steps 1 " in card["command"] and "time_budget_s" not in card["command"]
+    assert state["step"] == 1 and state["final"] is False  # a rerun with the same work dir resumes
+    _, card2, state2 = _quick_sg2(tmp_path, "plain", 1)  # the card's command, run: the same weights
+    assert card2["command"] == card["command"]
+    assert all(torch.equal(state["g_ema"][k], state2["g_ema"][k]) for k in state2["g_ema"])
+    with pytest.raises(UserError, match="time_budget_s"):
+        _quick_sg2(tmp_path, "neg", 1, time_budget_s=-1.0)
+
+
 def test_bool_training_options_take_true_and_false(tmp_path):
     from methods.zoo import TrainContext, component
 

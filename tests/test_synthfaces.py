@@ -306,3 +306,18 @@ def test_contact_sheet_and_script(tmp_path):
     out = tmp_path / "sheet.png"
     assert sheet_main([str(out), "--kind", "degrees", "--size", "16"]) == 0
     assert Image.open(out).size == (6 * 18 + 2, 5 * 18 + 2)
+
+
+def test_world2_split_renders_the_same_images_in_parallel(monkeypatch):
+    from datasets.synthfaces.cache import render_split, render_workers
+
+    monkeypatch.setenv("EDITSC_RENDER_WORKERS", "1")
+    serial = render_split("train", 23, 32, "photo", 0, 2, False)
+    monkeypatch.setenv("EDITSC_RENDER_WORKERS", "3")
+    parallel = render_split("train", 23, 32, "photo", 0, 2, False)
+    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel))
+    monkeypatch.setenv("EDITSC_RENDER_WORKERS", "0")
+    with pytest.raises(UserError, match="EDITSC_RENDER_WORKERS"):
+        render_workers(10)
+    monkeypatch.delenv("EDITSC_RENDER_WORKERS")
+    assert render_workers(100) == 1

@@ -71,18 +71,44 @@ def render_split(split: str, n: int, size: int, style: str = "photo", seed: int 
     return images, ids, attrs
 
 
-def _render_split2(split: str, n: int, size: int, style: str, seed: int, requests: bool):
+def render_workers(n: int) -> int:
+    """Processes that render a world-2 split of `n` images: EDITSC_RENDER_WORKERS, else one per core
+    (at most 16) for 4000 images or more (a GPU machine's 16 cores render 30 000 faces in seconds
+    instead of minutes), else 1. Every image depends only on its index, so the result is the same."""
+    env = os.environ.get("EDITSC_RENDER_WORKERS", "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise UserError(f"EDITSC_RENDER_WORKERS={env!r}: expected a whole number of processes >= 1")
+        return int(env)
+    return min(os.cpu_count() or 1, 16) if n >= 4000 else 1
+
+
+def _render_range2(split: str, lo: int, hi: int, size: int, style: str, seed: int, requests: bool):
     from .v2.items import plan
     from .v2.render import render as render2
 
-    images = np.empty((n, size, size, 3), np.uint8)
-    ids = np.empty(n, np.int64)
-    attrs = np.empty((n, 5), np.uint8)
-    for i in range(n):
+    images = np.empty((hi - lo, size, size, 3), np.uint8)
+    ids = np.empty(hi - lo, np.int64)
+    attrs = np.empty((hi - lo, 5), np.uint8)
+    for j, i in enumerate(range(lo, hi)):
         p = plan(split, i, seed, style, requests)
-        ids[i], attrs[i] = p.identity, p.degrees
-        images[i] = render2(p.identity, list(p.degrees), size, style, p.nuisance)
+        ids[j], attrs[j] = p.identity, p.degrees
+        images[j] = render2(p.identity, list(p.degrees), size, style, p.nuisance)
     return images, ids, attrs
+
+
+def _render_split2(split: str, n: int, size: int, style: str, seed: int, requests: bool):
+    workers = min(render_workers(n), n)
+    if workers <= 1:
+        return _render_range2(split, 0, n, size, style, seed, requests)
+    from concurrent.futures import ProcessPoolExecutor
+
+    bounds = np.linspace(0, n, 4 * workers + 1).astype(int)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(_render_range2, [split] * (len(bounds) - 1), bounds[:-1].tolist(), bounds[1:].tolist(),
+                              [size] * (len(bounds) - 1), [style] * (len(bounds) - 1), [seed] * (len(bounds) - 1),
+                              [requests] * (len(bounds) - 1)))
+    return tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
 
 
 def load_split_cache(path) -> dict[str, np.ndarray]:

@@ -15,7 +15,12 @@ Two recipes for the same generator (``--set recipe=...``):
 Both use style mixing and an EMA generator with ramp-up; path-length regularisation is left out
 (too slow on CPU). ``--set init_from=PATH`` starts G (and its EMA) from a generator checkpoint of
 the same architecture instead of random weights (transfer from another world; the discriminator
-starts fresh). Data: the first ``n_train`` images of the SynthFaces train split of world
+starts fresh). ``--set init_from=shipped --set init_d_from=paired`` continues the shipped pair: G from
+the shipped generator (its EMA weights), D from the discriminator exported with it (refused unless its
+card pins that generator's SHA-256); the card records both digests and the run they came from.
+``--set time_budget_s=S`` stops after S seconds of this invocation (a GPU lease, a CPU session), saves
+the resumable state and exports; the card's command then names the step count reached, so
+it reproduces the run without the budget. Data: the first ``n_train`` images of the SynthFaces train split of world
 ``world`` (the CelebA-like population the test items come from). Resumable: every
 ``save_every_s`` seconds the full state (step, G, D, G_ema, both optimizers, RNG states,
 wall time) goes to ``ctx.save_state``; a rerun with the same work dir continues from it.
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -40,7 +46,7 @@ TRAIN_DEFAULTS = {"recipe": "stylegan2", "world": 2, "batch": 16, "lr": 0.0025, 
                   "d_channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 16},
                   "proj_lr": 0.0002, "proj_width": 64, "diffaugment": "color,translation,cutout",
                   "save_every_s": 240.0, "log_every": 50, "data_style": "photo", "init_from": "",
-                  "report": True}
+                  "init_d_from": "", "time_budget_s": 0.0, "report": True}
 RECIPES = ("projected", "stylegan2")
 QUICK_CONFIG = {"resolution": 16, "z_dim": 16, "w_dim": 16, "n_mlp": 2,
                 "channels": {"4": 16, "8": 16, "16": 8}}
@@ -125,7 +131,46 @@ def train_config(ctx) -> dict:
         raise UserError(f"--set world={tcfg['world']!r}: SynthFaces worlds are 1 and 2")
     if tcfg["batch"] < 2 or tcfg["n_train"] < 1:
         raise UserError("--set batch must be >= 2 and n_train >= 1")
+    if tcfg["time_budget_s"] < 0:
+        raise UserError(f"--set time_budget_s={tcfg['time_budget_s']!r}: expected seconds >= 0 (0: no budget)")
+    if tcfg["init_d_from"] and not tcfg["init_from"]:
+        raise UserError("--set init_d_from needs --set init_from (the generator that discriminator judged)")
+    if tcfg["init_d_from"] and tcfg["recipe"] != "stylegan2":
+        raise UserError("--set init_d_from continues the residual discriminator of recipe 'stylegan2'; the projected "
+                        "discriminator is not exported")
     return tcfg
+
+
+def resolve_init(tcfg: dict) -> tuple[str, str]:
+    """(generator path, discriminator path or '') that ``init_from`` / ``init_d_from`` name.
+
+    ``init_from=shipped`` is the shipped generator; ``init_d_from=paired`` the
+    ``stylegan2-discriminator.pt`` beside the chosen generator. The discriminator must be the one
+    exported with that generator (its config pins the generator file's SHA-256).
+    """
+    from bench.errors import UserError
+    from bench.provenance import file_digest
+    from methods.zoo import read_checkpoint, weights_path
+
+    g_path = tcfg["init_from"]
+    if g_path == "shipped":
+        g_path = str(weights_path("stylegan2"))
+    d_path = tcfg["init_d_from"]
+    if not d_path:
+        return g_path, ""
+    if d_path == "paired":
+        d_path = str(Path(g_path).with_name("stylegan2-discriminator.pt"))
+    if not Path(d_path).is_file():
+        raise UserError(f"--set init_d_from: no discriminator checkpoint at {d_path}")
+    if not Path(g_path).is_file():
+        raise UserError(f"--set init_from: no generator checkpoint at {g_path}")
+    pinned = str(read_checkpoint(Path(d_path), "stylegan2-discriminator")["config"].get("generator_sha256", ""))
+    digest = file_digest(g_path)
+    if pinned != digest:
+        raise UserError(f"--set init_d_from={d_path}: that discriminator was trained with generator "
+                        f"{pinned[:12] or '(unknown)'}, not with {g_path} ({digest[:12]}); continue a generator "
+                        "together with its own discriminator")
+    return g_path, d_path
 
 
 def hinge_d(real_pred, fake_pred):
@@ -138,6 +183,8 @@ def train(ctx) -> None:
 
     if ctx.device == "cpu":
         threads_from_env()
+    elif ctx.device.startswith("cuda"):  # fixed shapes every step: let cuDNN pick its fastest kernels
+        torch.backends.cudnn.benchmark = True
     device = torch.device(ctx.device)
     tcfg = train_config(ctx)
     gcfg = normalize_config(QUICK_CONFIG if ctx.quick else EMBEDDED_CONFIG)
@@ -183,22 +230,41 @@ def train(ctx) -> None:
             step = int(state["step"])
             ctx.prior_wall_s = float(state["wall_s"])
             ctx.log(event="resumed", step=step, wall_s=round(ctx.prior_wall_s, 1))
-    if step == 0 and tcfg["init_from"]:
-        from methods.nets.stylegan2 import load_generator
+    init_record: dict = dict(state.get("init_record") or {}) if state is not None and step > 0 else {}
+    if tcfg["init_from"] and not init_record:  # (a resumed run keeps the record of the weights it started from)
+        from bench.provenance import file_digest
+        from methods.nets.stylegan2 import load_discriminator, load_generator
+        from methods.zoo import read_card
 
-        src = load_generator(tcfg["init_from"])
-        if normalize_config(src.config) != gcfg:
-            raise UserError(f"--set init_from={tcfg['init_from']}: that generator's architecture differs from "
-                            "the one trained here")
-        G.load_state_dict(src.state_dict())
-        g_ema.load_state_dict(src.state_dict())
-        ctx.log(event="init_from", path=tcfg["init_from"])
+        g_path, d_path = resolve_init(tcfg)
+        init_record = {"generator": g_path, "generator_sha256": file_digest(g_path)}
+        src_card = read_card("stylegan2", Path(g_path).with_suffix(".json"))
+        if src_card:
+            init_record.update(generator_steps=src_card.get("steps"), generator_command=src_card.get("command"))
+        if d_path:
+            init_record.update(discriminator=d_path, discriminator_sha256=file_digest(d_path))
+        if step == 0:
+            src = load_generator(g_path)
+            if normalize_config(src.config) != gcfg:
+                raise UserError(f"--set init_from={tcfg['init_from']}: that generator's architecture differs from "
+                                "the one trained here")
+            G.load_state_dict(src.state_dict())
+            g_ema.load_state_dict(src.state_dict())
+            if d_path:
+                src_d = load_discriminator(d_path)
+                if src_d.state_dict().keys() != D.state_dict().keys() or any(
+                        a.shape != b.shape for a, b in zip(src_d.state_dict().values(), D.state_dict().values())):
+                    raise UserError(f"--set init_d_from={d_path}: that discriminator's architecture differs from "
+                                    "the one trained here (--set d_channels must match)")
+                D.load_state_dict({k: v.float() for k, v in src_d.state_dict().items()})
+            ctx.log(event="init_from", **{k: v for k, v in init_record.items() if "command" not in k})
 
     def save(final: bool = False):
         ctx.save_state({"step": step, "G": G.state_dict(), "D": D.state_dict(), "g_ema": g_ema.state_dict(),
                         "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "gen_rng": gen.get_state(),
                         "torch_rng": torch.get_rng_state(), "wall_s": ctx.wall_s(), "g_config": gcfg,
-                        "train_config": plain_cfg, "steps_target_batch": batch, "final": final})
+                        "train_config": plain_cfg, "steps_target_batch": batch, "final": final,
+                        "init_record": init_record})
 
     def augment(x):
         return diff_augment(x, tcfg["diffaugment"], generator=gen) if projected else x
@@ -211,6 +277,8 @@ def train(ctx) -> None:
             d_params=sum(p.numel() for p in D.parameters() if p.requires_grad),
             threads=torch.get_num_threads())
     last: dict = {}
+    budget_s, t_invocation = float(tcfg["time_budget_s"]), time.time()
+    stopped_by_budget = False
     last_save, t_log, stats = time.time(), time.time(), {"d": 0.0, "g": 0.0, "r1": 0.0, "rp": 0.0, "fp": 0.0, "k": 0}
     while step < steps:
         idx = torch.randint(0, n, (batch,), generator=gen)
@@ -262,13 +330,25 @@ def train(ctx) -> None:
         if time.time() - last_save > tcfg["save_every_s"]:
             save()
             last_save = time.time()
-    save(final=True)
+        if budget_s and time.time() - t_invocation >= budget_s and step < steps:
+            stopped_by_budget = True
+            ctx.log(event="time_budget_reached", step=step, steps=steps, budget_s=budget_s)
+            break
+    save(final=not stopped_by_budget)
+    if stopped_by_budget:  # the card must name a command that reproduces these weights: the steps reached
+        steps = step
+        ctx.steps = step
+        ctx.options = {k: v for k, v in (getattr(ctx, "options", None) or {}).items() if k != "time_budget_s"}
 
     with torch.no_grad():
         g_ema.w_avg.copy_(g_ema.mean_latent(10000 if not ctx.quick else 64, seed=ctx.seed)[0])
     # a rerun that resumes at the final step exports without training: no last losses then
     quality = {"final_d_loss": round(last["d"], 4), "final_g_loss": round(last["g"], 4)} if last else {}
     quality.update(recipe=tcfg["recipe"], world=tcfg["world"])
+    if init_record:
+        quality["continued_from"] = init_record
+    if stopped_by_budget:
+        quality["stopped_by_time_budget"] = {"budget_s": budget_s, "step": step}
     if not tcfg["report"]:
         quality["report"] = ("not run at export (--set report=false); run python -m "
                              "methods.training.stylegan2_report OUT --ckpt PATH --update-card")

@@ -234,8 +234,11 @@ class Generator(nn.Module):
             return [None] * self.num_layers
         if mode == "random":
             dev = self.w_avg.device
-            return [torch.randn(batch, 1, 2 ** ((i + 5) // 2), 2 ** ((i + 5) // 2), device=dev, generator=generator)
-                    for i in range(self.num_layers)]
+            # a seeded generator draws on its own device (torch refuses a CPU generator for CUDA tensors),
+            # so a run on a GPU keeps the CPU run's noise stream
+            draw_on = generator.device if generator is not None else dev
+            return [torch.randn(batch, 1, 2 ** ((i + 5) // 2), 2 ** ((i + 5) // 2), device=draw_on,
+                                generator=generator).to(dev) for i in range(self.num_layers)]
         raise ValueError(f"noise mode must be const|random|none, got {mode!r}")
 
     # ---- synthesis -----------------------------------------------------------------------
