@@ -502,3 +502,22 @@ def test_matching_never_walks_off_the_latent_distribution():
     r = iterative_matching(G, StuckP(), M, w, [3], [+1], [1], max_trials=100)
     assert r.outcomes == [Outcome.GAVE_UP] and r.trials[0] < 100
     assert float((r.latents[0] - G.w_avg).norm()) <= radius
+
+
+def test_single_view_identity_loss_reads_the_aligned_image_once_and_leaves_the_embedder_alone():
+    from methods.nets.identity_embedder import build as build_e
+    from methods.training.field_functions import identity_loss_embedder
+
+    torch.manual_seed(0)
+    E = build_e({"widths": [8, 8, 8, 8, 8], "dim": 16, "reduce": 8, "flip_average": True, "shift_average": 1.0}).eval()
+    x = torch.rand(3, 3, 64, 64)
+    assert identity_loss_embedder(E, "tta") is E
+    single = identity_loss_embedder(E, "single")
+    assert E.flip_average and E.shift_average == 1.0  # the shipped embedder still verifies with its averaging
+    E.flip_average, E.shift_average = False, 0.0
+    plain = E.features(x)
+    E.flip_average, E.shift_average = True, 1.0
+    assert torch.allclose(single.features(x), plain) and not torch.allclose(E.features(x), plain)
+    assert all(a is b for a, b in zip(single.parameters(), E.parameters()))
+    with pytest.raises(UserError, match="id_views"):
+        identity_loss_embedder(E, "both")

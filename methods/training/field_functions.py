@@ -86,6 +86,27 @@ def _snr_list(raw) -> list[float]:
     return [] if raw in (None, "") else snr_list_option(raw, "field-functions snrs")
 
 
+ID_VIEWS = ("tta", "single")
+
+
+def identity_loss_embedder(E, views: str):
+    """The embedder eq. (13) reads: ``tta`` as it verifies (the image, its mirror and 1-px moves averaged:
+    ten passes of the shipped embedder, each back-propagated), ``single`` one pass over the aligned image
+    (Talk2Edit's ArcFace term reads one view; several times cheaper). Held-out figures always use E as
+    shipped."""
+    import copy
+
+    from bench.errors import UserError
+
+    if views not in ID_VIEWS:
+        raise UserError(f"--set id_views={views!r}: expected one of {', '.join(ID_VIEWS)}")
+    if views == "tta" or not (getattr(E, "flip_average", False) or getattr(E, "shift_average", 0.0)):
+        return E
+    single = copy.copy(E)  # shares the weights; only the test-time averaging is off
+    single.flip_average, single.shift_average = False, 0.0
+    return single
+
+
 def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str | None = None) -> None:
     """``--set snrs=12,18``: JECC training (journal Sec. IV-B): the edited latent goes through the
     channel (power normalisation, AWGN at an SNR drawn per row from the list, the receiver's rescaling;
@@ -98,6 +119,7 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
     G, D, P, E, digest = _models(ctx)
     for m in (G, D, P, E):
         m.eval().requires_grad_(False)
+    E_loss = identity_loss_embedder(E, ctx.options.get("id_views", "tta"))
     config = dict(DEFAULT_CONFIG, w_dim=G.w_dim, generator_sha256=digest)
     calibrate = str(ctx.options.get("calibrate", "true")).lower() not in ("0", "false", "no") and not (
         init_from and not ctx.quick)  # trained fields bring their own directions and step lengths
@@ -151,7 +173,7 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
             g["lr"] = cosine_lr(step, steps, LR, warmup=min(100, steps // 10 + 1))
         w, x0, _deg, attr, d, target = _draw(ctx, G, P, gen, batch)
         with torch.no_grad():
-            f0 = E.features(x0)
+            f0 = E_loss.features(x0)
         w1 = M.step(w, attr, d)
         if link is not None:  # through the channel at one of the training SNRs per row
             from channels.analog.torch_view import awgn
@@ -161,7 +183,7 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
         x1 = G.synthesis(w1, noise="const")
         logits = P(x1)
         l_pred = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
-        l_id = (E.features(x1) - f0).abs().mean()
+        l_id = (E_loss.features(x1) - f0).abs().mean()
         l_disc = F.softplus(-D(x1)).mean()
         loss = WEIGHTS["pred"] * l_pred + WEIGHTS["id"] * l_id + WEIGHTS["disc"] * l_disc
         opt.zero_grad(set_to_none=True)
