@@ -521,3 +521,38 @@ def test_single_view_identity_loss_reads_the_aligned_image_once_and_leaves_the_e
     assert all(a is b for a, b in zip(single.parameters(), E.parameters()))
     with pytest.raises(UserError, match="id_views"):
         identity_loss_embedder(E, "both")
+
+
+def test_fields_train_on_a_pool_of_encoded_latents_and_the_card_says_so(tmp_path):
+    from methods.training.field_functions import _draw, evaluate  # noqa: F401  (evaluate takes the same pool)
+    from methods.zoo import TrainContext, component
+
+    ctx = TrainContext(name="field-functions", seed=0, device="cpu", steps=2, work_dir=tmp_path / "w",
+                       out=tmp_path / "o", quick=True, options={"latents": "encoded", "id_views": "single"})
+    component("field-functions").train(ctx)
+    card = json.loads((tmp_path / "o" / "field-functions.json").read_text())
+    assert card["quality"]["latents"] == "encoded" and "encoder's W" in card["data"]
+    assert "--set latents=encoded" in card["command"]
+    log = [json.loads(x) for x in (tmp_path / "w" / "log.jsonl").read_text().splitlines()]
+    assert any(x.get("event") == "latent_pool" for x in log)
+
+    class Rows(torch.nn.Module):  # draws come from the pool, never from the mapping network
+        z_dim = 4
+
+        def mapping(self, z):
+            raise AssertionError("mapping called although a pool was given")
+
+        def synthesis(self, w, noise="const"):
+            return w
+
+    class Reads(torch.nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.one_hot(x[:, :5].long().clamp(0, 5), 6).float()
+
+    pool = torch.tensor([[float(i % 6)] * 5 for i in range(12)])
+    w, *_ = _draw(None, Rows(), Reads(), torch.Generator().manual_seed(0), 7, pool)
+    assert all(any(torch.equal(r, p) for p in pool) for r in w)
+    with pytest.raises(UserError, match="latents"):
+        component("field-functions").train(TrainContext(name="field-functions", seed=0, device="cpu", steps=1,
+                                                        work_dir=tmp_path / "x", quick=True,
+                                                        options={"latents": "photos"}))

@@ -65,10 +65,14 @@ def _models(ctx: TrainContext):
     return G, D, load_predictor(), load_embedder(), digest
 
 
-def _draw(ctx, G, P, gen: torch.Generator, n: int):
-    """Latents, images, P's degrees, per-row attribute and feasible direction, expected degrees."""
+def _draw(ctx, G, P, gen: torch.Generator, n: int, pool: torch.Tensor | None = None):
+    """Latents, images, P's degrees, per-row attribute and feasible direction, expected degrees.
+    ``pool``: draw the latents from these (encoded faces) instead of mapping(z)."""
     with torch.no_grad():
-        w = G.mapping(torch.randn(n, G.z_dim, generator=gen))
+        if pool is None:
+            w = G.mapping(torch.randn(n, G.z_dim, generator=gen))
+        else:
+            w = pool[torch.randint(len(pool), (n,), generator=gen)]
         x0 = G.synthesis(w, noise="const")
         deg = P(x0).argmax(-1)  # (n, 5)
     attr = torch.arange(n) % len(ATTRIBUTES)
@@ -87,6 +91,21 @@ def _snr_list(raw) -> list[float]:
 
 
 ID_VIEWS = ("tta", "single")
+LATENTS = ("samples", "encoded")
+N_POOL = 8000  # train faces encoded for --set latents=encoded
+N_HELDOUT_ENCODED = 400  # test faces encoded for the held-out figures on real-image latents
+
+
+@torch.no_grad()
+def encoded_faces(split: str, n: int, generator_path=None) -> torch.Tensor:
+    """W of the first n SynthFaces `split` faces (world 2, 64 px) by the latent encoder pinned to the
+    generator: the latents an editor meets after inverting a photo (the encoder starts every
+    inversion), not the ones the mapping network draws."""
+    from methods.nets.latent_encoder import load_encoder_for
+    from methods.training.stylegan2_report import synthfaces
+
+    enc = load_encoder_for(generator_path)
+    return enc.encode(synthfaces(split, n, 64)["images"])
 
 
 def identity_loss_embedder(E, views: str):
@@ -116,16 +135,31 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
     threads_from_env()  # an explicit thread count wins (a dedicated machine)
     snrs = _snr_list(ctx.options.get("snrs", default_snrs))
     init_from = ctx.options.get("init_from", default_init)
+    latents = str(ctx.options.get("latents", "samples"))
+    if latents not in LATENTS:
+        from bench.errors import UserError
+
+        raise UserError(f"--set latents={latents!r}: expected one of {', '.join(LATENTS)}")
     G, D, P, E, digest = _models(ctx)
     for m in (G, D, P, E):
         m.eval().requires_grad_(False)
     E_loss = identity_loss_embedder(E, ctx.options.get("id_views", "tta"))
+    pool = None
+    if latents == "encoded":
+        if ctx.quick:  # the quick generator has no encoder: latents of its own, off the mapping's distribution
+            with torch.no_grad():
+                pool = G.mapping(torch.randn(64, G.z_dim, generator=torch.Generator().manual_seed(5))) * 1.5
+        else:
+            pool = encoded_faces("train", N_POOL, ctx.options.get("generator"))
+        ctx.log(event="latent_pool", n=len(pool), source="encoded train faces" if not ctx.quick else "quick")
     config = dict(DEFAULT_CONFIG, w_dim=G.w_dim, generator_sha256=digest)
     calibrate = str(ctx.options.get("calibrate", "true")).lower() not in ("0", "false", "no") and not (
         init_from and not ctx.quick)  # trained fields bring their own directions and step lengths
     n_cal = 60 if ctx.quick else 3000
     with torch.no_grad():
         ws = G.mapping(torch.randn(n_cal, G.z_dim, generator=torch.Generator().manual_seed(ctx.seed + 7)))
+    if pool is not None:  # calibrate where the fields will work
+        ws = pool[:n_cal]
     spread = float((ws - ws.mean(0)).norm(dim=1).mean())
     # fixed step length: a quarter of the latents' mean distance from their mean
     config["step_norm"] = round(spread / 4, 4)
@@ -171,7 +205,7 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
     for step in range(steps):
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, steps, LR, warmup=min(100, steps // 10 + 1))
-        w, x0, _deg, attr, d, target = _draw(ctx, G, P, gen, batch)
+        w, x0, _deg, attr, d, target = _draw(ctx, G, P, gen, batch, pool)
         with torch.no_grad():
             f0 = E_loss.features(x0)
         w1 = M.step(w, attr, d)
@@ -207,16 +241,22 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
         quality["training_snrs"] = snrs
     if init_from:
         quality["init_from"] = str(init_from)
+    quality["latents"] = latents
     if not ctx.quick:
         quality.update(evaluate(G, P, M, seed=ctx.seed + 1000))
+        # the same figures on encoded held-out test faces: where an editor of photos works
+        test_pool = encoded_faces("test", N_HELDOUT_ENCODED, ctx.options.get("generator"))
+        q = evaluate(G, P, M, n=N_HELDOUT_ENCODED, seed=ctx.seed + 1000, pool=test_pool)
+        quality.update({f"encoded_test_{k}": v for k, v in q.items()})
         for snr in snrs:
             q = evaluate(G, P, M, seed=ctx.seed + 1000, snr=snr)
             quality[f"judge_one_step_exact_at_{snr:g}dB"] = q["judge_one_step_exact"]
             quality[f"judge_others_unchanged_at_{snr:g}dB"] = q["judge_others_unchanged"]
     ctx.log(event="eval", **{k: v for k, v in quality.items() if not isinstance(v, dict)})
-    path = ctx.export(config, M.state_dict(), quality, steps,
-                      "latents w = mapping(z) of the generator named by generator_sha256 (fresh z every step); "
-                      "labels from the attribute predictor P on G(w)")
+    source = ("latents w = mapping(z) of the generator named by generator_sha256 (fresh z every step)"
+              if pool is None else f"latents w = the latent encoder's W of the first {len(pool)} SynthFaces world-2 "
+              "train faces (the encoder pinned to the generator named by generator_sha256)")
+    path = ctx.export(config, M.state_dict(), quality, steps, source + "; labels from the attribute predictor P on G(w)")
     ctx.log(event="export", path=str(path))
 
 
@@ -268,15 +308,28 @@ def teacher_digests() -> dict[str, str]:
 
 
 @torch.no_grad()
-def evaluate(G, P, M, n: int = 400, seed: int = 1000, snr: float | None = None) -> dict:
+def evaluate(G, P, M, n: int = 400, seed: int = 1000, snr: float | None = None,
+             pool: torch.Tensor | None = None) -> dict:
     """Held-out (other z) figures of one field step, read by the judge J (never P) and the embedder;
-    with ``snr``, the edited latent is received through the channel first (JECC)."""
+    with ``snr``, the edited latent is received through the channel first (JECC); with ``pool``
+    (n held-out latents, e.g. encoded test faces) on those latents, each once, instead of samples."""
     from methods.nets.attribute_judge import load_judge
     from methods.nets.identity_embedder import load_embedder
 
     J, E = load_judge(), load_embedder()
     gen = torch.Generator().manual_seed(seed)
-    w, x0, _deg, attr, d, _target = _draw(None, G, P, gen, n)
+    if pool is not None:
+        pool = pool[:n]
+        n = len(pool)
+        w, x0, _deg, attr, d, _target = _draw(None, G, P, gen, n, pool)
+        w = pool  # every held-out face once (the draw above fixes the attribute and direction per row)
+        with torch.no_grad():
+            x0 = G.synthesis(w, noise="const")
+            deg = P(x0).argmax(-1)
+        cur = deg[torch.arange(n), attr]
+        d = torch.where(cur == 0, 1, torch.where(cur == 5, -1, d))
+    else:
+        w, x0, _deg, attr, d, _target = _draw(None, G, P, gen, n)
     w1 = M.step(w, attr, d)
     if snr is not None:
         from channels.analog.torch_view import awgn

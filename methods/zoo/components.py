@@ -90,7 +90,7 @@ register_component(Component(
     summary="field functions M (eq. 11): one 8-layer MLP per attribute moving W by one degree per step; "
             "tied to one generator's SHA-256",
     build=field_function.build, train=LazyTrainer("field_functions"),
-    default_config=dict(field_function.DEFAULT_CONFIG), fp16=True, train_options=("generator", "calibrate", "snrs", "init_from", "id_views")))
+    default_config=dict(field_function.DEFAULT_CONFIG), fp16=True, train_options=("generator", "calibrate", "snrs", "init_from", "id_views", "latents")))
 
 register_component(Component(
     name=channel_adapter.NAME,
@@ -105,4 +105,4 @@ register_component(Component(
             "loop at high SNRs (eq. 12-15 on the received image); tied to one generator's SHA-256",
     build=field_function.build, train=LazyTrainer("field_functions_jecc"),
     default_config=dict(field_function.DEFAULT_CONFIG), fp16=True,
-    train_options=("generator", "calibrate", "snrs", "init_from", "id_views")))
+    train_options=("generator", "calibrate", "snrs", "init_from", "id_views", "latents")))
