@@ -45,8 +45,10 @@ def test_prior_on_gpu_dry_run_on_cpu_then_unpack(tmp_path):
     assert "bench zoo ship stylegan2 --from" in unpack.stdout
     card = json.loads((dest / "stylegan2.json").read_text())
     record = card["quality"]["continued_from"]
-    assert record["generator_sha256"] == file_digest(weights_path("stylegan2"))
-    assert record["discriminator_sha256"] == file_digest(weights_path("stylegan2-discriminator"))
+    staged = ROOT / "methods" / "weights" / "staging" / "stylegan2.pt"
+    start = staged if staged.exists() else weights_path("stylegan2")  # the script prefers a staged pair
+    assert record["generator_sha256"] == file_digest(start)
+    assert record["discriminator_sha256"] == file_digest(start.with_name("stylegan2-discriminator.pt"))
     steps = card["steps"]
     assert steps >= 1 and card["quality"]["stopped_by_time_budget"]["step"] == steps
     assert f"--steps {steps} " in card["command"] and "time_budget_s" not in card["command"]

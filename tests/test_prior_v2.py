@@ -317,3 +317,30 @@ def test_bool_training_options_take_true_and_false(tmp_path):
                        options={"report": 1})
     with pytest.raises(UserError, match="expected true or false"):
         component("stylegan2").train(bad)
+
+
+def test_staged_generator_continues_the_shipped_one_with_its_own_discriminator():
+    """methods/weights/staging holds a continuation that is not shipped yet (the components that pin the
+    generator must be retrained first). It must load, its discriminator must pin it, and it must descend
+    from the shipped generator: once another generator ships, the staged pair is stale and goes."""
+    from pathlib import Path
+
+    from bench.provenance import file_digest
+    from methods.nets.stylegan2 import load_discriminator, load_generator
+    from methods.zoo import read_card, weights_path
+
+    staged = Path(__file__).resolve().parents[1] / "methods" / "weights" / "staging" / "stylegan2.pt"
+    if not staged.exists():
+        pytest.skip("nothing staged")
+    load_generator(staged)
+    D = load_discriminator(staged.with_name("stylegan2-discriminator.pt"))
+    assert D.generator_sha256 == file_digest(staged)
+    card = read_card("stylegan2", staged.with_suffix(".json"))
+    lineage, record = [], card["quality"]["continued_from"]
+    while isinstance(record, dict):
+        lineage.append(record["generator_sha256"])
+        record = record.get("generator_continued_from")
+    assert file_digest(weights_path("stylegan2")) in lineage, (
+        "the staged generator does not continue the shipped one: remove methods/weights/staging")
+    assert card["quality"]["world"] == 2 and "staged" in card["quality"]
+    assert Path(card["quality"]["sample_sheet"]).name == "samples.png"

@@ -241,6 +241,8 @@ def train(ctx) -> None:
         src_card = read_card("stylegan2", Path(g_path).with_suffix(".json"))
         if src_card:
             init_record.update(generator_steps=src_card.get("steps"), generator_command=src_card.get("command"))
+            if isinstance(src_card["quality"].get("continued_from"), dict):  # the lineage, back to a fresh start
+                init_record["generator_continued_from"] = src_card["quality"]["continued_from"]
         if d_path:
             init_record.update(discriminator=d_path, discriminator_sha256=file_digest(d_path))
         if step == 0:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The prepared run for a lent GPU (issue 10): continue the shipped world-2 generator together with the
-# discriminator it was trained with for GEN_S seconds, and bring everything back under $OUT.
+# The prepared run for a lent GPU (issue 10): continue the world-2 generator together with the
+# discriminator it was trained with for GEN_S seconds, and bring everything back under $OUT. The pair is
+# methods/weights/staging/ when the checkout has one (a continuation not shipped yet), else the shipped one
+# (INIT=shipped or INIT=PATH chooses).
 #
 # Called through the device tool, from the repository root, as ONE command (a lease is 15 minutes in
 # all, the machine's start included, and a machine is given back 30 s after a call, so there is no
@@ -22,14 +24,18 @@ GEN_S=${GEN_S:-420}
 SEED=${SEED:-0}
 DEVICE=${DEVICE:-cuda}     # DEVICE=cpu N_TRAIN=64 GEN_S=2: the dry run tests/test_device_scripts.py makes on the CPU
 N_TRAIN=${N_TRAIN:-30000}  # the shipped generator's training set (30 000 world-2 train images)
+# the pair to continue: the staged one (further along, not shipped yet) when the checkout has it, else the shipped
+if [ -z "${INIT:-}" ]; then
+  if [ -f methods/weights/staging/stylegan2.pt ]; then INIT=methods/weights/staging/stylegan2.pt; else INIT=shipped; fi
+fi
 WORK=${WORK:-/tmp/editsc-train/stylegan2}
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1 EDITSC_CACHE=${EDITSC_CACHE:-/tmp/editsc-cache}
 exec > >(tee "$OUT/run.log") 2>&1
-echo "prior_on_gpu: $(date -u +%FT%TZ) DEVICE=$DEVICE GEN_S=$GEN_S SEED=$SEED N_TRAIN=$N_TRAIN $(git rev-parse --short HEAD 2>/dev/null || true)"
+echo "prior_on_gpu: $(date -u +%FT%TZ) DEVICE=$DEVICE GEN_S=$GEN_S SEED=$SEED N_TRAIN=$N_TRAIN INIT=$INIT $(git rev-parse --short HEAD 2>/dev/null || true)"
 mkdir -p "$WORK"
 
 PY=${PYTHON:-python3}
-"$PY" - "$WORK/preflight.json" "$DEVICE" <<'EOF'
+"$PY" - "$WORK/preflight.json" "$DEVICE" "$INIT" <<'EOF'
 """Fail fast: CUDA, the shipped generator/discriminator pair, and world 2 rendering as the zoo learned it."""
 import hashlib, json, platform, sys
 import numpy as np
@@ -38,7 +44,7 @@ from methods.training.stylegan2 import resolve_init, TRAIN_DEFAULTS
 
 if sys.argv[2] == "cuda" and not torch.cuda.is_available():
     sys.exit("prior_on_gpu: torch sees no CUDA device; nothing trained")
-g, d = resolve_init({**TRAIN_DEFAULTS, "init_from": "shipped", "init_d_from": "paired"})
+g, d = resolve_init({**TRAIN_DEFAULTS, "init_from": sys.argv[3], "init_d_from": "paired"})
 from datasets.synthfaces import SynthFaces
 img = SynthFaces("train", requests="none", world=2).item(0, 64).image
 digest = hashlib.sha256(np.ascontiguousarray(img).tobytes()).hexdigest()[:16]
@@ -54,7 +60,7 @@ status=0
 n_train=()
 [ "$N_TRAIN" = 30000 ] || n_train=(--set "n_train=$N_TRAIN")
 timeout $((GEN_S + 150)) "$PY" -m bench.cli train stylegan2 --seed "$SEED" --device "$DEVICE" --work "$WORK" \
-  --set init_from=shipped --set init_d_from=paired --set time_budget_s="$GEN_S" --set report=false "${n_train[@]}" \
+  --set init_from="$INIT" --set init_d_from=paired --set time_budget_s="$GEN_S" --set report=false "${n_train[@]}" \
   || status=$?
 echo "bench train exit status: $status"
 

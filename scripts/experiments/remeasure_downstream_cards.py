@@ -67,11 +67,12 @@ def remeasure_fields() -> dict:
     from methods.nets.attribute_predictor import load_predictor
     from methods.nets.field_function import load_fields_for
     from methods.nets.stylegan2 import load_generator
-    from methods.training.field_functions import evaluate
+    from methods.training.field_functions import N_HELDOUT_ENCODED, encoded_faces, evaluate
     from methods.zoo import card_path, read_card, write_card
 
     torch.set_num_threads(1)
     G, P = load_generator(), load_predictor()
+    test_pool = encoded_faces("test", N_HELDOUT_ENCODED)  # held-out test faces as the latent encoder puts them in W
     out = {}
     for name in ("field-functions", "jecc-field-functions"):
         card = read_card(name)
@@ -82,6 +83,8 @@ def remeasure_fields() -> dict:
             e = evaluate(G, P, M, seed=card["seed"] + 1000, snr=snr)
             new[f"judge_one_step_exact_at_{snr:g}dB"] = e["judge_one_step_exact"]
             new[f"judge_others_unchanged_at_{snr:g}dB"] = e["judge_others_unchanged"]
+        e = evaluate(G, P, M, n=N_HELDOUT_ENCODED, seed=card["seed"] + 1000, pool=test_pool)
+        new.update({f"encoded_test_{k}": v for k, v in e.items()})
         out[name] = {k: (q.get(k), v) for k, v in new.items()}
         q.update(new)
         q["measured_with_sha256"] = evaluator_digests()
