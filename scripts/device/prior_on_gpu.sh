@@ -57,8 +57,10 @@ print("preflight:", json.dumps(report))
 EOF
 
 status=0
+BATCH=${BATCH:-16}  # the shipped recipe's; BATCH=64 is the first thing to try there (docs/prior-v2-recipes.md)
 n_train=()
 [ "$N_TRAIN" = 30000 ] || n_train=(--set "n_train=$N_TRAIN")
+[ "$BATCH" = 16 ] || n_train+=(--set "batch=$BATCH")
 timeout $((GEN_S + 150)) "$PY" -m bench.cli train stylegan2 --seed "$SEED" --device "$DEVICE" --work "$WORK" \
   --set init_from="$INIT" --set init_d_from=paired --set time_budget_s="$GEN_S" --set report=false "${n_train[@]}" \
   || status=$?
