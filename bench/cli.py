@@ -235,9 +235,9 @@ def _print_parameter_accounting() -> None:
 
 
 def cmd_check(args) -> int:
-    from bench.check import GOLDENS, run_check
+    from bench.check import run_check
 
-    return run_check(update=args.update, goldens=Path(args.goldens) if args.goldens else GOLDENS,
+    return run_check(update=args.update, goldens=Path(args.goldens) if args.goldens else None,
                      out=Path(args.keep) if args.keep else None)
 
 
@@ -357,7 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help="CI regression guard: a small fixed sweep of every paper method compared with the "
                                      "committed golden metric values within stated tolerances (exit 1 on a regression)")
     s.add_argument("--update", action="store_true", help="rewrite the golden values deliberately")
-    s.add_argument("--goldens", default=None, help="golden file (default bench/goldens/check.json)")
+    s.add_argument("--goldens", default=None, help="golden file (default bench/goldens/check-<CPU family>.json, else "
+                   "check.json)")
     s.add_argument("--keep", default=None, metavar="DIR", help="keep the check sweep's rows and images in DIR")
     s.set_defaults(fn=cmd_check)
 

@@ -70,3 +70,15 @@ def test_the_committed_goldens_cover_every_paper_method():
 def test_bench_check_passes_on_this_checkout():
     """The CI guard itself: the fixed sweep against the committed goldens (about two minutes)."""
     assert run_check(echo=print) == 0
+
+
+def test_goldens_are_kept_per_cpu_family(monkeypatch, tmp_path):
+    import bench.check as check
+
+    key = check.cpu_key()
+    assert "-" in key and key.split("-")[-1] in ("avx512", "noavx512")
+    monkeypatch.setattr(check, "GOLDENS", tmp_path / "check.json")
+    assert check.default_goldens() == tmp_path / "check.json"  # no file for this family: the committed default
+    assert check.default_goldens(update=True) == tmp_path / f"check-{key}.json"  # --update writes this family's
+    (tmp_path / f"check-{key}.json").write_text("{}")
+    assert check.default_goldens() == tmp_path / f"check-{key}.json"
