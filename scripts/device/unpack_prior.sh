@@ -19,10 +19,17 @@ import torch
 from methods.nets.stylegan2 import load_discriminator, load_generator
 from bench.provenance import file_digest
 
+from bench.errors import UserError
+from methods.training.stylegan2 import TRAIN_DEFAULTS, resolve_init
+
 work = Path(sys.argv[1])
-G = load_generator(work / "stylegan2.pt")          # all-or-nothing: a broken transfer stops here
-D = load_discriminator(work / "stylegan2-discriminator.pt")
-assert D.generator_sha256 == file_digest(work / "stylegan2.pt"), "the discriminator does not pin this generator"
+try:  # all-or-nothing loads and the trainer's own pairing check: a broken transfer stops here, in one line
+    load_generator(work / "stylegan2.pt")
+    load_discriminator(work / "stylegan2-discriminator.pt")
+    resolve_init({**TRAIN_DEFAULTS, "init_from": str(work / "stylegan2.pt"), "init_d_from": "paired"})
+except UserError as exc:
+    print(f"unpack_prior: {exc}", file=sys.stderr)
+    sys.exit(2)
 card = json.loads((work / "stylegan2.json").read_text())
 state = torch.load(work / "last.pt", map_location="cpu", weights_only=True) if (work / "last.pt").exists() else None
 pre = json.loads((work / "preflight.json").read_text()) if (work / "preflight.json").exists() else {}
