@@ -26,6 +26,7 @@ from pathlib import Path
 from bench.errors import UserError
 
 GOLDENS = Path(__file__).resolve().parent / "goldens" / "check.json"
+LEGACY_CPU = "AuthenticAMD-avx512"  # goldens written before they recorded their CPU family (an AMD EPYC)
 
 
 def cpu_key() -> str:
@@ -48,7 +49,7 @@ def cpu_key() -> str:
 
 def default_goldens(update: bool = False) -> Path:
     """``bench/goldens/check-<cpu_key>.json``; when comparing and this CPU family has none, ``check.json``
-    (written on an AMD EPYC with AVX-512)."""
+    (the family it was written on is recorded in it; it is then compared with the cross-family tolerances)."""
     own = GOLDENS.with_name(f"check-{cpu_key()}.json")
     return own if (update or own.exists()) else GOLDENS
 T2E = "talk2edit:steps=20,max_trials=10"
@@ -68,9 +69,19 @@ TOLERANCES = {"psnr": 0.3, "ssim": 0.025, "lpips-alex": 0.015, "edit-success": 0
               "id-distance": 0.06, "psnr@original": 0.3, "ssim@original": 0.025, "lpips-alex@original": 0.015,
               "id-distance@original": 0.06, "decode_failure_rate": 0.34}
 DEFAULT_TOLERANCE = 0.05
+# Against goldens written on another CPU family (a family without its own file falls back to check.json): about
+# twice the largest move measured between the AMD EPYC (AVX-512) and the Intel Xeon (AVX-512) goldens made with the
+# same weights (2026-11-30): psnr 0.52 dB, ssim 0.030, lpips-alex 0.016, id-distance 0.090, others-kept 0.083 (all on
+# the Talk2Edit rows, whose inversion amplifies rounding; the codec and Editable-DeepSC rows moved less than the
+# same-family tolerances). A broken or retrained network still moves the means by several times these.
+CROSS_FAMILY_TOLERANCES = {"psnr": 1.05, "ssim": 0.06, "lpips-alex": 0.032, "id-distance": 0.18,
+                           "psnr@original": 1.05, "ssim@original": 0.06, "lpips-alex@original": 0.032,
+                           "id-distance@original": 0.18}
 
 
-def tolerance(metric: str) -> float:
+def tolerance(metric: str, cross_family: bool = False) -> float:
+    if cross_family and metric in CROSS_FAMILY_TOLERANCES:
+        return CROSS_FAMILY_TOLERANCES[metric]
     return TOLERANCES.get(metric, DEFAULT_TOLERANCE)
 
 
@@ -109,8 +120,9 @@ def measure(config: dict, out: Path) -> tuple[dict, dict]:
     return means, weights
 
 
-def compare(golden: dict, means: dict) -> tuple[list[dict], list[str]]:
-    """(table rows of every compared value, problems that fail the check)."""
+def compare(golden: dict, means: dict, cross_family: bool = False) -> tuple[list[dict], list[str]]:
+    """(table rows of every compared value, problems that fail the check); ``cross_family``: the goldens were
+    written on another CPU family (``CROSS_FAMILY_TOLERANCES``)."""
     rows, problems = [], []
     for method, by_snr in golden["values"].items():
         for snr, vals in by_snr.items():
@@ -120,7 +132,7 @@ def compare(golden: dict, means: dict) -> tuple[list[dict], list[str]]:
                 continue
             for metric, want in vals.items():
                 have = got.get(metric)
-                tol = tolerance(metric)
+                tol = tolerance(metric, cross_family)
                 moved = None if have is None else have - want
                 bad = have is None or abs(moved) > tol + 1e-12
                 rows.append({"method": method, "snr": snr, "metric": metric, "golden": want, "now": have,
@@ -145,13 +157,18 @@ def run_check(update: bool = False, goldens: Path | None = None, config: dict | 
     if update:
         goldens.parent.mkdir(parents=True, exist_ok=True)
         goldens.write_text(json.dumps({"config": config, "tolerances": {m: tolerance(m) for m in TOLERANCES},
-                                       "default_tolerance": DEFAULT_TOLERANCE, "weights": weights,
+                                       "default_tolerance": DEFAULT_TOLERANCE, "weights": weights, "cpu": cpu_key(),
                                        "values": means, "wall_s": round(wall, 1)}, indent=1, sort_keys=True) + "\n")
         n = sum(len(v) for s in means.values() for v in s.values())
         echo(f"bench check: wrote {n} golden values for {len(means)} methods to {goldens} ({wall:.0f} s)")
         return 0
     golden = json.loads(goldens.read_text())
-    rows, problems = compare(golden, means)
+    made_on = golden.get("cpu") or (goldens.stem[len("check-"):] if goldens.stem.startswith("check-") else LEGACY_CPU)
+    cross_family = made_on != cpu_key()
+    if cross_family:
+        echo(f"bench check: these goldens were written on another CPU family ({made_on}; this is {cpu_key()}): "
+             "comparing with the cross-family tolerances (write this family's own with 'bench check --update')")
+    rows, problems = compare(golden, means, cross_family)
     moved = [r for r in rows if r["moved"] is None or abs(r["moved"]) > 1e-9]
     echo(f"bench check: {len(rows)} values compared in {wall:.0f} s; {len(moved)} moved, {len(problems)} beyond "
          "tolerance")

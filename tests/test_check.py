@@ -82,3 +82,18 @@ def test_goldens_are_kept_per_cpu_family(monkeypatch, tmp_path):
     assert check.default_goldens(update=True) == tmp_path / f"check-{key}.json"  # --update writes this family's
     (tmp_path / f"check-{key}.json").write_text("{}")
     assert check.default_goldens() == tmp_path / f"check-{key}.json"
+
+
+def test_goldens_of_another_cpu_family_are_compared_with_the_measured_cross_family_spread():
+    """A move as large as the one measured between an AMD EPYC and an Intel Xeon (Talk2Edit PSNR 0.52 dB) fails
+    against this family's own goldens and passes against another family's; a regression several times larger
+    fails against both."""
+    from bench.check import CROSS_FAMILY_TOLERANCES
+
+    golden = {"values": {"t2e": {"12": {"psnr": 25.0, "id-distance": 0.5, "edit-success": 1.0}}}}
+    near = {"t2e": {"12": {"psnr": 25.52, "id-distance": 0.59, "edit-success": 1.0}}}
+    assert len(compare(golden, near)[1]) == 2
+    assert not compare(golden, near, cross_family=True)[1]
+    far = {"t2e": {"12": {"psnr": 23.0, "id-distance": 0.5, "edit-success": 1 / 3}}}
+    assert [p.split()[4] for p in compare(golden, far, cross_family=True)[1]] == ["psnr:", "edit-success:"]
+    assert all(CROSS_FAMILY_TOLERANCES[m] >= tolerance(m) for m in CROSS_FAMILY_TOLERANCES)
