@@ -200,7 +200,17 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
         config["training_snrs"] = list(snrs)
     opt = torch.optim.Adam(M.parameters(), lr=LR)
     gen = torch.Generator().manual_seed(ctx.seed + 11)
-    ctx.log(event="start", steps=steps, batch=batch, generator_sha256=digest, weights=WEIGHTS,
+    weights = dict(WEIGHTS)
+    if "id_weight" in ctx.options:  # lambda_id: Talk2Edit's 5 was set for ArcFace on its 128-px faces
+        try:
+            weights["id"] = float(ctx.options["id_weight"])
+        except ValueError:
+            weights["id"] = -1.0
+        if not weights["id"] >= 0:
+            from bench.errors import UserError
+
+            raise UserError(f"--set id_weight={ctx.options['id_weight']!r}: expected a number >= 0 (default 5)")
+    ctx.log(event="start", steps=steps, batch=batch, generator_sha256=digest, weights=weights,
             params=sum(p.numel() for p in M.parameters()))
     t0, acc = time.time(), {"pred": 0.0, "id": 0.0, "disc": 0.0, "hit": 0.0, "k": 0}
     for step in range(steps):
@@ -220,7 +230,7 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
         l_pred = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
         l_id = (E_loss.features(x1) - f0).abs().mean()
         l_disc = F.softplus(-D(x1)).mean()
-        loss = WEIGHTS["pred"] * l_pred + WEIGHTS["id"] * l_id + WEIGHTS["disc"] * l_disc
+        loss = weights["pred"] * l_pred + weights["id"] * l_id + weights["disc"] * l_disc
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -235,7 +245,7 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
                     wall_s=round(ctx.wall_s(), 1))
             t0, acc = time.time(), {"pred": 0.0, "id": 0.0, "disc": 0.0, "hit": 0.0, "k": 0}
     M.eval()
-    quality = {"generator_sha256": digest, "weights": dict(WEIGHTS)}
+    quality = {"generator_sha256": digest, "weights": weights}
     if not ctx.quick:
         quality["teachers_sha256"] = teacher_digests()
     if snrs:

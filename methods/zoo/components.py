@@ -90,7 +90,8 @@ register_component(Component(
     summary="field functions M (eq. 11): one 8-layer MLP per attribute moving W by one degree per step; "
             "tied to one generator's SHA-256",
     build=field_function.build, train=LazyTrainer("field_functions"),
-    default_config=dict(field_function.DEFAULT_CONFIG), fp16=True, train_options=("generator", "calibrate", "snrs", "init_from", "id_views", "latents")))
+    default_config=dict(field_function.DEFAULT_CONFIG), fp16=True,
+    train_options=("generator", "calibrate", "snrs", "init_from", "id_views", "latents", "id_weight")))
 
 register_component(Component(
     name=channel_adapter.NAME,
@@ -105,4 +106,4 @@ register_component(Component(
             "loop at high SNRs (eq. 12-15 on the received image); tied to one generator's SHA-256",
     build=field_function.build, train=LazyTrainer("field_functions_jecc"),
     default_config=dict(field_function.DEFAULT_CONFIG), fp16=True,
-    train_options=("generator", "calibrate", "snrs", "init_from", "id_views", "latents")))
+    train_options=("generator", "calibrate", "snrs", "init_from", "id_views", "latents", "id_weight")))
