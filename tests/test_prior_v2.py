@@ -344,3 +344,18 @@ def test_staged_generator_continues_the_shipped_one_with_its_own_discriminator()
         "the staged generator does not continue the shipped one: remove methods/weights/staging")
     assert card["quality"]["world"] == 2 and "staged" in card["quality"]
     assert Path(card["quality"]["sample_sheet"]).name == "samples.png"
+    # components retrained for the staged generator wait beside it: each must load and pin it
+    from methods.zoo import component, read_checkpoint
+
+    digest = file_digest(staged)
+    for path in sorted(staged.parent.glob("*.pt")):
+        name = path.stem
+        if name in ("stylegan2", "stylegan2-discriminator"):
+            continue
+        component(name)  # a registered zoo component
+        assert read_checkpoint(path, name)["config"]["generator_sha256"] == digest, name
+        assert "staged" in read_card(name, path.with_suffix(".json"))["quality"], name
+    if (staged.parent / "stylegan2-encoder.pt").exists():
+        from methods.nets.latent_encoder import load_encoder_for
+
+        load_encoder_for(staged, staged.parent / "stylegan2-encoder.pt")
