@@ -163,10 +163,10 @@ def run_check(update: bool = False, goldens: Path | None = None, config: dict | 
         echo(f"bench check: wrote {n} golden values for {len(means)} methods to {goldens} ({wall:.0f} s)")
         return 0
     golden = json.loads(goldens.read_text())
-    made_on = golden.get("cpu") or (goldens.stem[len("check-"):] if goldens.stem.startswith("check-") else LEGACY_CPU)
-    cross_family = made_on != cpu_key()
+    made_on, here = golden.get("cpu", LEGACY_CPU), cpu_key()
+    cross_family = made_on != here
     if cross_family:
-        echo(f"bench check: these goldens were written on another CPU family ({made_on}; this is {cpu_key()}): "
+        echo(f"bench check: these goldens were written on another CPU family ({made_on}; this is {here}): "
              "comparing with the cross-family tolerances (write this family's own with 'bench check --update')")
     rows, problems = compare(golden, means, cross_family)
     moved = [r for r in rows if r["moved"] is None or abs(r["moved"]) > 1e-9]

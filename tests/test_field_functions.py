@@ -562,12 +562,12 @@ def test_the_identity_weight_is_an_option_recorded_on_the_card_and_checked(tmp_p
     from methods.zoo import TrainContext, component
 
     ctx = TrainContext(name="field-functions", seed=0, device="cpu", steps=2, work_dir=tmp_path / "w",
-                       out=tmp_path / "o", quick=True, options={"id_weight": "2"})
+                       out=tmp_path / "o", quick=True, options={"id_weight": 2})  # as --set parses it
     component("field-functions").train(ctx)
     card = json.loads((tmp_path / "o" / "field-functions.json").read_text())
     assert card["quality"]["weights"] == {"pred": 1.0, "id": 2.0, "disc": 1.0}
     assert "--set id_weight=2" in card["command"]
-    for bad in ("-1", "five", "nan"):
+    for bad in (-1, "five", float("nan")):
         with pytest.raises(UserError, match="id_weight"):
             component("field-functions").train(TrainContext(name="field-functions", seed=0, device="cpu", steps=1,
                                                             work_dir=tmp_path / f"x{bad}", quick=True,

@@ -136,6 +136,12 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
     snrs = _snr_list(ctx.options.get("snrs", default_snrs))
     init_from = ctx.options.get("init_from", default_init)
     latents = str(ctx.options.get("latents", "samples"))
+    weights = dict(WEIGHTS)
+    if "id_weight" in ctx.options:  # lambda_id: Talk2Edit's 5 was set for ArcFace on its 128-px faces
+        from bench.options import float_option
+
+        weights["id"] = float_option(ctx.options["id_weight"], f"{ctx.name} --set id_weight", lo=0,
+                                     note=" (default 5)")
     if latents not in LATENTS:
         from bench.errors import UserError
 
@@ -200,16 +206,6 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
         config["training_snrs"] = list(snrs)
     opt = torch.optim.Adam(M.parameters(), lr=LR)
     gen = torch.Generator().manual_seed(ctx.seed + 11)
-    weights = dict(WEIGHTS)
-    if "id_weight" in ctx.options:  # lambda_id: Talk2Edit's 5 was set for ArcFace on its 128-px faces
-        try:
-            weights["id"] = float(ctx.options["id_weight"])
-        except ValueError:
-            weights["id"] = -1.0
-        if not weights["id"] >= 0:
-            from bench.errors import UserError
-
-            raise UserError(f"--set id_weight={ctx.options['id_weight']!r}: expected a number >= 0 (default 5)")
     ctx.log(event="start", steps=steps, batch=batch, generator_sha256=digest, weights=weights,
             params=sum(p.numel() for p in M.parameters()))
     t0, acc = time.time(), {"pred": 0.0, "id": 0.0, "disc": 0.0, "hit": 0.0, "k": 0}
