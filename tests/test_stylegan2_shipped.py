@@ -75,8 +75,8 @@ def test_shipped_generator_figures_do_not_regress():
 import pytest  # noqa: E402
 
 
-@pytest.mark.xfail(strict=True, reason="world-2 generator after 1.5 CPU-hours: FD 11x the floor, W inversion LPIPS-vgg "
-                   "0.30, 21.1 dB, judge exact 65 %, identity verified 0 % (card; 16 % by the embedder before 2026-11-30): "
+@pytest.mark.xfail(strict=True, reason="world-2 generator after 1.5 + 1.25 CPU-hours: FD 7.3x the floor, W inversion "
+                   "LPIPS-vgg 0.24, 21.7 dB, judge exact 71 % (smiling 44 %), identity verified 0 % (card): "
                    "0 of 7 issue-10 targets met")
 def test_shipped_generator_meets_the_issue_10_targets():
     """Issue 10's bars on the card's held-out figures (test split, W, default r_inv)."""

@@ -180,7 +180,7 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
     steps = ctx.steps or (3 if ctx.quick else 1500)
     batch = 10 if ctx.quick else BATCH
     torch.manual_seed(ctx.seed)
-    start = None
+    start = init_digest = None
     if init_from and not ctx.quick:
         from pathlib import Path
 
@@ -191,6 +191,9 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
         kind = NAME if init_from == "shipped" else field_component_of(src)
         start = load_fields_for(generator_path=ctx.options.get("generator"), fields_path=src, name=kind)
         config = dict(read_checkpoint(src, kind)["config"], generator_sha256=digest)
+        from bench.provenance import file_digest
+
+        init_digest = file_digest(src)  # "shipped" names whatever was shipped then: the card keeps which
     M = build(config)
     if start is not None:
         M.load_state_dict(start.state_dict())
@@ -248,6 +251,8 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
         quality["training_snrs"] = snrs
     if init_from:
         quality["init_from"] = str(init_from)
+        if init_digest:
+            quality["init_from_sha256"] = init_digest
     quality["latents"] = latents
     if not ctx.quick:
         quality.update(evaluate(G, P, M, seed=ctx.seed + 1000))
