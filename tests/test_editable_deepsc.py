@@ -83,7 +83,13 @@ def test_specs_options_and_variants(registries):
     a = METHODS.create("editable-deepsc:adapters=false,r_inv=70,matching=false")
     assert a.spec == "editable-deepsc:variant=journal,r_inv=70,adapters=false,matching=false"
     assert METHODS.create(a.spec).spec == a.spec
-    for bad, words in [("variant=vtc", "variant must be one of"), ("r_inv=-1", "r_inv must be an integer"),
+    r = METHODS.create("editable-deepsc:radius=0")
+    assert r.radius == 0.0 and r.spec == "editable-deepsc:variant=journal,radius=0.0" and METHODS.create(r.spec).radius == 0
+    from methods.editing.matching import RADIUS_SCALE
+
+    assert METHODS.create("editable-deepsc").radius == RADIUS_SCALE  # the scheme's default is matching's
+    assert METHODS.create(f"editable-deepsc:radius={RADIUS_SCALE}").spec == "editable-deepsc"
+    for bad, words in [("radius=-1", "radius must be a finite number"), ("radius=wide", "radius must be"),("variant=vtc", "variant must be one of"), ("r_inv=-1", "r_inv must be an integer"),
                        ("space=z", "space must be one of"), ("init=zero", "init must be one of"),
                        ("adapters=maybe", "adapters must be true or false")]:
         with pytest.raises(UserError, match=words):

@@ -502,6 +502,17 @@ def test_matching_never_walks_off_the_latent_distribution():
     r = iterative_matching(G, StuckP(), M, w, [3], [+1], [1], max_trials=100)
     assert r.outcomes == [Outcome.GAVE_UP] and r.trials[0] < 100
     assert float((r.latents[0] - G.w_avg).norm()) <= radius
+    # the limit scales with radius_scale: here each step moves radius/2 straight out, so 2 steps reach the
+    # radius and the third is undone; at 1.5x the radius one more step fits
+    step = float((r.latents[0] - G.w_avg).norm()) / (int(r.trials[0]) - 1)
+    assert step == pytest.approx(radius / 2, rel=1e-4) and latent_radius(G, 1.0) == pytest.approx(radius / 2)
+    r3 = iterative_matching(G, StuckP(), M, w, [3], [+1], [1], max_trials=100, radius_scale=3.0)
+    assert r3.outcomes == [Outcome.GAVE_UP] and list(r3.trials) == [int(r.trials[0]) + 1]
+    assert float((r3.latents[0] - G.w_avg).norm()) == pytest.approx(1.5 * radius, rel=1e-4)
+    # 0 turns it off: the papers' loop runs to max_trials
+    off = iterative_matching(G, StuckP(), M, w, [3], [+1], [1], max_trials=40, radius_scale=0)
+    assert off.outcomes == [Outcome.GAVE_UP] and list(off.trials) == [40]
+    assert float((off.latents[0] - G.w_avg).norm()) == pytest.approx(40 * step, rel=1e-4)
 
 
 def test_single_view_identity_loss_reads_the_aligned_image_once_and_leaves_the_embedder_alone():

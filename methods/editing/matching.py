@@ -53,20 +53,23 @@ class MatchResult:
 _RADII: dict = {}
 
 
-def latent_radius(G) -> float | None:
-    """How far from G's mean latent an edit may go: twice the 99th percentile of ||w - w_avg|| over
-    2000 seeded mapping samples (None for generators without a mapping network, e.g. test doubles).
-    Field steps repeated up to max_trials can otherwise walk far off the latent distribution, where
-    G makes noise (seen with 51 Bangs steps on an inverted face)."""
-    if not (hasattr(G, "mapping") and hasattr(G, "w_avg")):
+RADIUS_SCALE = 2.0
+
+
+def latent_radius(G, scale: float = RADIUS_SCALE) -> float | None:
+    """How far from G's mean latent an edit may go: ``scale`` (default twice) the 99th percentile of
+    ||w - w_avg|| over 2000 seeded mapping samples (None for generators without a mapping network, e.g.
+    test doubles, or scale 0: no limit). Field steps repeated up to max_trials can otherwise walk far off
+    the latent distribution, where G makes noise (seen with 51 Bangs steps on an inverted face)."""
+    if not (hasattr(G, "mapping") and hasattr(G, "w_avg")) or not scale:
         return None
     key = id(G)
     if key not in _RADII:
         with torch.no_grad():
             ws = G.mapping(torch.randn(2000, G.z_dim, generator=torch.Generator().manual_seed(99)).to(G.w_avg.device))
             d = (ws - G.w_avg.view(1, -1)).norm(dim=-1)
-        _RADII[key] = 2.0 * float(torch.quantile(d.float(), 0.99))
-    return _RADII[key]
+        _RADII[key] = float(torch.quantile(d.float(), 0.99))
+    return scale * _RADII[key]
 
 
 def _distance(G, w: torch.Tensor) -> torch.Tensor:
@@ -81,13 +84,16 @@ def _read(G, P, w: torch.Tensor) -> np.ndarray:
 
 def iterative_matching(G, P, fields, w: torch.Tensor, attributes, directions=None, deltas=None, targets=None,
                        max_trials: int = 20, matching: bool = True, steps_per_degree: int = 1,
-                       refine: bool = False) -> MatchResult:
+                       refine: bool = False, radius_scale: float = RADIUS_SCALE) -> MatchResult:
     """Edit latents w (B, w_dim). attributes: (B,) indices; per row either (direction, delta) or a
     target (``targets[b]`` not None wins). Returns the edited latents and per-row outcomes.
 
     ``refine`` (not in the papers): a step that carries P past the expected degree is undone and
     retried at half the length (down to 1/8 of a step, each try counting as a trial) instead of
-    ending the edit there (``gave-up`` with the overshot latent, the papers' loop)."""
+    ending the edit there (``gave-up`` with the overshot latent, the papers' loop).
+
+    ``radius_scale`` (not in the papers): a step that leaves the ball of ``latent_radius(G,
+    radius_scale)`` around the mean latent is undone and ends the edit (``gave-up``); 0 turns it off."""
     w = w.detach().float().clone()
     if hasattr(fields, "prepare"):  # e.g. Talk2Edit's official fields edit W+
         w = fields.prepare(w)
@@ -126,7 +132,7 @@ def iterative_matching(G, P, fields, w: torch.Tensor, attributes, directions=Non
     else:
         deg1 = deg0.copy()
         scale = np.ones(b)
-        radius = latent_radius(G)
+        radius = latent_radius(G, radius_scale)
         for _t in range(max_trials):
             rows = np.flatnonzero(active)
             if len(rows) == 0:

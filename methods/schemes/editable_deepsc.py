@@ -42,14 +42,15 @@ INITS = ("encoder", "mean", "random")
                                      "with field functions + attribute matching at the transmitter, send the edited "
                                      "latent (64 complex symbols at 64 px) through SNR-aware adapters, decode with G; "
                                      "options variant=journal|conference, r_inv, init, space=w|w+, adapters, "
-                                     "matching, max_trials")
+                                     "matching, max_trials, radius")
 class EditableDeepSC(Method):
     task = "edit"
 
     def __init__(self, variant: str = "journal", r_inv: int = 110, lambda_inv: float = 1.0, lr_inv: float = 0.1,
                  init: str = "encoder", space: str = "w", adapters: bool | None = None, matching: bool = True,
                  max_trials: int = 100, steps_per_degree: int = 1, fields: str | None = None,
-                 adapters_path: str | None = None, norm: str = "implicit", refine: bool = False):
+                 adapters_path: str | None = None, norm: str = "implicit", refine: bool = False,
+                 radius: float = 2.0):
         if variant not in VARIANTS:
             raise UserError(f"editable-deepsc variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
         self.variant = variant
@@ -69,6 +70,10 @@ class EditableDeepSC(Method):
         self.max_trials = int_option(max_trials, "editable-deepsc max_trials", 0, 10_000)
         self.steps_per_degree = int_option(steps_per_degree, "editable-deepsc steps_per_degree", 1, 1000)
         self.refine = bool_option(refine, "editable-deepsc refine")
+        # matching.RADIUS_SCALE is the default (not imported here: the registry loads without torch)
+        self.radius = float_option(radius, "editable-deepsc radius", 0.0, 1e3,
+                                   note=" (edits stop at this many times the 99th percentile of the latents' "
+                                        "distance from the mean; 0 turns the limit off)")
         from methods.nets.channel_adapter import NORMS
 
         if norm not in NORMS:
@@ -80,7 +85,7 @@ class EditableDeepSC(Method):
         parts = [f"variant={variant}"]
         defaults = {"r_inv": 110, "lambda_inv": 1.0, "lr_inv": 0.1, "init": "encoder", "space": "w",
                     "adapters": default_adapters, "matching": True, "max_trials": 100, "steps_per_degree": 1,
-                    "norm": "implicit", "refine": False}
+                    "norm": "implicit", "refine": False, "radius": 2.0}
         for k, default in defaults.items():
             v = getattr(self, k)
             if v != default:
@@ -228,7 +233,8 @@ class EditableDeepSC(Method):
                                    [q.delta if q.mode != "target" else None for q in p],
                                    [q.target if q.mode == "target" else None for q in p],
                                    max_trials=self.max_trials, matching=self.matching,
-                                   steps_per_degree=self.steps_per_degree, refine=self.refine)
+                                   steps_per_degree=self.steps_per_degree, refine=self.refine,
+                                   radius_scale=self.radius)
             dt = (time.perf_counter() - t) / len(rows)
             w = w.clone()
             w[rows] = r.latents.reshape(w[rows].shape)

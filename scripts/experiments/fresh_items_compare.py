@@ -29,7 +29,8 @@ def run(args) -> int:
     from bench.runner import SweepConfig, run_sweep
 
     load_builtin()
-    spec = METHODS.create(f"editable-deepsc:adapters=false,norm=sent,fields={args.fields}").spec
+    extra = f",{args.extra}" if args.extra else ""
+    spec = METHODS.create(f"editable-deepsc:adapters=false,norm=sent,fields={args.fields}{extra}").spec
     run_sweep(SweepConfig(methods=[spec], dataset="synthfaces", snrs=[60.0], n=args.n, out=args.out,
                           metrics=METRICS, set_metrics=False, progress=False))
     return 0
@@ -72,6 +73,7 @@ def main() -> int:
     r.add_argument("--fields", required=True)
     r.add_argument("--n", type=int, default=200)
     r.add_argument("--out", required=True)
+    r.add_argument("--extra", default="", help="options appended to the spec, e.g. radius=0")
     c = sub.add_parser("compare")
     c.add_argument("first")
     c.add_argument("second")
