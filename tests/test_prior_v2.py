@@ -359,3 +359,16 @@ def test_staged_generator_continues_the_shipped_one_with_its_own_discriminator()
         from methods.nets.latent_encoder import load_encoder_for
 
         load_encoder_for(staged, staged.parent / "stylegan2-encoder.pt")
+
+
+def test_lr_option_sets_both_optimisers_and_refuses_a_bad_rate(tmp_path):
+    """--set lr=X (a learning-rate step for continuations) reaches G's Adam and D's (scaled by the lazy-R1
+    ratio as in the recipe), is recorded in the card's command, and a non-positive rate is refused."""
+    out, card, state = _quick_sg2(tmp_path, "lr", 1, lr=0.001)
+    assert "--set lr=0.001" in card["command"]
+    c = 2 / (2 + 1)  # QUICK_TRAIN d_reg_every=2: c = every / (every + 1)
+    assert state["opt_g"]["param_groups"][0]["lr"] == pytest.approx(0.001)
+    assert state["opt_d"]["param_groups"][0]["lr"] == pytest.approx(0.001 * c)
+    for bad in (0.0, -0.1, 1.0):
+        with pytest.raises(UserError, match="learning rate"):
+            _quick_sg2(tmp_path, f"bad{bad}", 1, lr=bad)

@@ -131,6 +131,9 @@ def train_config(ctx) -> dict:
         raise UserError(f"--set world={tcfg['world']!r}: SynthFaces worlds are 1 and 2")
     if tcfg["batch"] < 2 or tcfg["n_train"] < 1:
         raise UserError("--set batch must be >= 2 and n_train >= 1")
+    if not (0 < tcfg["lr"] <= 0.1) or not (0 < tcfg["proj_lr"] <= 0.1):
+        raise UserError(f"--set lr={tcfg['lr']!r} / proj_lr={tcfg['proj_lr']!r}: expected a learning rate in (0, 0.1] "
+                        f"(the recipe's: {TRAIN_DEFAULTS['lr']} / {TRAIN_DEFAULTS['proj_lr']})")
     if tcfg["time_budget_s"] < 0:
         raise UserError(f"--set time_budget_s={tcfg['time_budget_s']!r}: expected seconds >= 0 (0: no budget)")
     if tcfg["init_d_from"] and not tcfg["init_from"]:

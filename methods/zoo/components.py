@@ -31,7 +31,7 @@ register_component(Component(
     name="stylegan2",
     summary="StyleGAN2 generator (64 px SynthFaces, 128-d W, skip ToRGB) for GAN-inversion semantic coding",
     build=Generator, train=LazyTrainer("stylegan2"), default_config=normalize_config(EMBEDDED_CONFIG), fp16=True,
-    train_options=("recipe", "batch", "n_train", "world", "diffaugment", "proj_lr", "ema_kimg", "init_from",
+    train_options=("recipe", "batch", "n_train", "world", "diffaugment", "lr", "proj_lr", "ema_kimg", "init_from",
                    "init_d_from", "time_budget_s", "report")))
 
 def _discriminator_made_by_stylegan2(ctx) -> None:
