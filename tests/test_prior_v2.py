@@ -110,7 +110,8 @@ def test_quick_train_of_each_recipe_records_its_options(tmp_path, recipe):
 def test_set_options_are_checked_before_anything_is_written(tmp_path, capsys):
     work = tmp_path / "w"
     cases = [(["stylegan2", "--set", "recipe"], "expected KEY=VALUE"),
-             (["stylegan2", "--set", "lr=3"], "no training option 'lr'"),
+             (["stylegan2", "--set", "r1_gamma=3"], "no training option 'r1_gamma'"),
+             (["stylegan2", "--set", "lr=3"], "expected a learning rate in (0, 0.1]"),
              (["deepsc", "--set", "batch=3"], "takes no training options"),
              (["stylegan2", "--set", "recipe=fast"], "known recipes are projected, stylegan2"),
              (["stylegan2", "--set", "batch=two"], "expected a int")]
