@@ -15,6 +15,12 @@ from typing import Any, Hashable
 import numpy as np
 
 
+# iterative matching stops an edit where its next step would leave this many times the 99th-percentile distance
+# of G's latents from their mean (methods.editing.matching.latent_radius; not in the papers, 0 turns it off). Kept
+# here, beside the outcomes, so schemes can name the default without importing torch.
+RADIUS_SCALE = 2.0
+
+
 class Outcome:
     """What happened to a request (stored in result rows as these strings)."""
 

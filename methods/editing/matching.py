@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from bench.errors import UserError
-from methods.editing.base import Outcome
+from methods.editing.base import RADIUS_SCALE, Outcome
 
 MAX_DEGREE = 5
 
@@ -51,9 +51,6 @@ class MatchResult:
 
 
 _RADII: dict = {}
-
-
-RADIUS_SCALE = 2.0
 
 
 def latent_radius(G, scale: float = RADIUS_SCALE) -> float | None:

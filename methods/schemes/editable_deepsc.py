@@ -30,6 +30,7 @@ from bench.errors import UserError
 from bench.options import bool_option, float_option, int_option
 from bench.registry import METHODS
 from channels.base import Received
+from methods.editing.base import RADIUS_SCALE
 from methods.schemes.base import Decoded, Method, Prepared, Request
 
 STREAM = "latent"
@@ -50,7 +51,7 @@ class EditableDeepSC(Method):
                  init: str = "encoder", space: str = "w", adapters: bool | None = None, matching: bool = True,
                  max_trials: int = 100, steps_per_degree: int = 1, fields: str | None = None,
                  adapters_path: str | None = None, norm: str = "implicit", refine: bool = False,
-                 radius: float = 2.0):
+                 radius: float = RADIUS_SCALE):
         if variant not in VARIANTS:
             raise UserError(f"editable-deepsc variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
         self.variant = variant
@@ -70,7 +71,6 @@ class EditableDeepSC(Method):
         self.max_trials = int_option(max_trials, "editable-deepsc max_trials", 0, 10_000)
         self.steps_per_degree = int_option(steps_per_degree, "editable-deepsc steps_per_degree", 1, 1000)
         self.refine = bool_option(refine, "editable-deepsc refine")
-        # matching.RADIUS_SCALE is the default (not imported here: the registry loads without torch)
         self.radius = float_option(radius, "editable-deepsc radius", 0.0, 1e3,
                                    note=" (edits stop at this many times the 99th percentile of the latents' "
                                         "distance from the mean; 0 turns the limit off)")
@@ -85,7 +85,7 @@ class EditableDeepSC(Method):
         parts = [f"variant={variant}"]
         defaults = {"r_inv": 110, "lambda_inv": 1.0, "lr_inv": 0.1, "init": "encoder", "space": "w",
                     "adapters": default_adapters, "matching": True, "max_trials": 100, "steps_per_degree": 1,
-                    "norm": "implicit", "refine": False, "radius": 2.0}
+                    "norm": "implicit", "refine": False, "radius": RADIUS_SCALE}
         for k, default in defaults.items():
             v = getattr(self, k)
             if v != default:
