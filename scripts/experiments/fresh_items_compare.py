@@ -37,29 +37,31 @@ def run(args) -> int:
 
 
 def compare(args) -> int:
-    import numpy as np
-
     from bench.results import load
+    from editable_deepsc_targets import boot  # the experiments' paired bootstrap (this folder is on sys.path)
 
     frames = []
     for d in (args.first, args.second):
         df = load(d)
         df = df[(df.snr == 60.0) & ~df.method.str.contains("matching=false")]  # a dir may hold the ablation too
         if df.method.nunique() != 1:
-            raise SystemExit(f"{d}: expected the rows of one method, found {sorted(df.method.unique())}")
+            print(f"fresh_items_compare: {d}: expected the rows of one method at 60 dB, found "
+                  f"{sorted(df.method.unique())}", file=sys.stderr)
+            return 2
         idx = df.image_id.str.rsplit("-", n=1).str[1].astype(int)
         frames.append(df[idx >= args.start].set_index("image_id"))
     common = frames[0].index.intersection(frames[1].index)
+    if len(common) == 0:
+        print(f"fresh_items_compare: {args.first} and {args.second} share no items from {args.start} on",
+              file=sys.stderr)
+        return 2
     report = {"items": len(common), "start": args.start, "first": str(args.first), "second": str(args.second)}
-    rng = np.random.default_rng(0)
     for k in FIGURES:
         a = frames[0].loc[common, k].to_numpy(float)
         b = frames[1].loc[common, k].to_numpy(float)
-        d = b - a
-        boots = d[rng.integers(0, len(d), (4000, len(d)))].mean(1)
+        diff, lo, hi = boot(b - a)
         report[k] = {"first": round(float(a.mean()), 4), "second": round(float(b.mean()), 4),
-                     "second_minus_first": round(float(d.mean()), 4),
-                     "ci95": [round(float(np.quantile(boots, q)), 4) for q in (0.025, 0.975)]}
+                     "second_minus_first": round(diff, 4), "ci95": [round(lo, 4), round(hi, 4)]}
     for name, f in (("first", frames[0]), ("second", frames[1])):
         report[f"outcomes_{name}"] = f.loc[common].groupby("outcome").size().to_dict()
     print(json.dumps(report, indent=1))
