@@ -373,3 +373,9 @@ def test_lr_option_sets_both_optimisers_and_refuses_a_bad_rate(tmp_path):
     for bad in (0.0, -0.1, 1.0):
         with pytest.raises(UserError, match="learning rate"):
             _quick_sg2(tmp_path, f"bad{bad}", 1, lr=bad)
+    # resuming that work dir with another rate starts fresh (Adam's saved state would keep the old rate)
+    _, card2, state2 = _quick_sg2(tmp_path, "lr", 2, lr=0.002)
+    assert state2["step"] == 2 and state2["opt_g"]["param_groups"][0]["lr"] == pytest.approx(0.002)
+    _, _, same = _quick_sg2(tmp_path, "lr", 3, lr=0.002)  # the same rate resumes
+    events = [json.loads(line).get("event") for line in (tmp_path / "lr" / "w" / "log.jsonl").read_text().splitlines()]
+    assert same["step"] == 3 and events.count("resumed") == 1

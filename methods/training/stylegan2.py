@@ -218,9 +218,12 @@ def train(ctx) -> None:
 
     state = ctx.load_state()
     if state is not None:
+        saved = state.get("train_config", {})
+        # the optimisers' saved state carries its learning rate: a resume with another --set lr would
+        # silently keep the old one while the card names the new, so that is another config too
         if (state.get("g_config") != gcfg or state.get("steps_target_batch") != batch
-                or state.get("train_config", {}).get("recipe", "stylegan2") != tcfg["recipe"]
-                or state.get("train_config", {}).get("world", 1) != tcfg["world"]):
+                or saved.get("recipe", "stylegan2") != tcfg["recipe"] or saved.get("world", 1) != tcfg["world"]
+                or any(saved.get(k, TRAIN_DEFAULTS[k]) != tcfg[k] for k in ("lr", "proj_lr"))):
             print(f"[{ctx.name}] resume state {ctx.state_path} is for another config; starting fresh", flush=True)
         else:
             G.load_state_dict(state["G"])
