@@ -14,6 +14,9 @@ makes two faces different people, which contrastive pairs alone only hint at. Th
 scaffolding; the shipped network is the embedder alone. The same-person threshold is the equal-error
 threshold on a hard mixed pair set of calibration identities, and the card holds the probes
 (``methods.nets.identity_probes``) measured on other held-out identities.
+
+``--set init_from=shipped|PATH`` starts from trained embedder weights of the same shape and runs the
+schedule again (a warm restart); the card records the file's digest (``init_from_sha256``).
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ import torch.nn.functional as F
 
 from methods.nets.face_nets import param_count
 from methods.nets.identity_embedder import DEFAULT_CONFIG, build, compose_pose, evaluate
-from methods.training.face_nets import TrainProgress, augment, cosine_lr, resume_training, set_threads
+from methods.training.face_nets import (TrainProgress, augment, cosine_lr, resume_training, set_threads,
+                                        threads_from_env)
 from methods.zoo import TrainContext
 
 FACTOR_WEIGHT = 1.0  # weight of the mean factor cross-entropy beside the InfoNCE loss
@@ -89,6 +93,36 @@ def _flag(ctx: TrainContext, name: str) -> bool:
     if value not in ("1", "true", "yes", "0", "false", "no"):
         raise UserError(f"identity-embedder {name} must be 1/true/yes or 0/false/no, got {value!r}")
     return value in ("1", "true", "yes")
+
+
+# config keys that decide the network's shape (a warm start must match them; inference-time options such as
+# flip/shift averaging and the thresholds may differ)
+_SHAPE_KEYS = ("widths", "dim", "reduce", "input_size", "pool", "align")
+
+
+def _warm_start(model, init_from: str, config: dict) -> str:
+    """Load trained embedder weights into `model` (``--set init_from=shipped|PATH``) and return their
+    digest for the card. Every option that decides the network's shape must match the checkpoint's;
+    the step schedule starts again (a warm restart, Loshchilov & Hutter 2017), and the factor heads,
+    which the shipped file does not hold, start fresh."""
+    from pathlib import Path
+
+    from bench.errors import UserError
+    from bench.provenance import file_digest
+    from methods.nets.identity_embedder import NAME
+    from methods.zoo import read_checkpoint, weights_path
+
+    src = weights_path(NAME) if init_from == "shipped" else Path(init_from)
+    blob = read_checkpoint(src, NAME)
+    mine = dict(DEFAULT_CONFIG, **config)
+    theirs = dict(DEFAULT_CONFIG, **blob["config"])
+    diff = [f"{k}: file {theirs.get(k)!r} vs this run {mine.get(k)!r}" for k in _SHAPE_KEYS
+            if theirs.get(k) != mine.get(k)]
+    if diff:
+        raise UserError(f"--set init_from={init_from}: {src} is another network shape ({'; '.join(diff)}); "
+                        f"pass the same --set options it was trained with (its card's command)")
+    model.load_state_dict(blob["state"])
+    return file_digest(src)
 
 
 @torch.no_grad()
@@ -183,6 +217,7 @@ def train(ctx: TrainContext) -> None:
     from methods.nets.identity_embedder import POOLS
 
     set_threads()
+    threads_from_env()  # an explicit thread count wins (a dedicated machine)
     config = dict(DEFAULT_CONFIG)
     pool = ctx.options.get("pool", config["pool"])  # --set pool=flat|avg|both
     if pool not in POOLS:
@@ -217,6 +252,7 @@ def train(ctx: TrainContext) -> None:
                             f"integers in 8..1024 (default {','.join(map(str, DEFAULT_CONFIG['widths']))}), got "
                             f"{ctx.options['widths']!r}")
         config["widths"] = widths
+    init_from = str(ctx.options.get("init_from", ""))  # --set init_from=shipped|PATH: a warm restart
     steps = ctx.steps or (6 if ctx.quick else 900)
     n_ids = 8 if ctx.quick else 40  # identities per batch: 2 views each + their look-alike
     tau = 0.07
@@ -224,6 +260,7 @@ def train(ctx: TrainContext) -> None:
     dev = torch.device(ctx.device)
     torch.manual_seed(ctx.seed)
     model = build(config).to(dev)
+    init_digest = _warm_start(model, init_from, config) if init_from else None
     heads = FactorHeads(model.dim, [n for _, n in factor_names()]).to(dev)
     # the heads ride along inside the optimised module so resumable state covers them
     both = torch.nn.ModuleDict({"model": model, "heads": heads})
@@ -300,6 +337,8 @@ def train(ctx: TrainContext) -> None:
     config["threshold_far1"] = quality["threshold_far1"]
     quality["threshold_plain_eer"] = quality["threshold_eer"]  # EER threshold of plain pairs (no look-alikes)
     quality["threshold_eer"] = round(float(threshold), 5)  # the one shipped: EER of the hard mixed set
+    if init_from:
+        quality.update(init_from=init_from, init_from_sha256=init_digest)
     if not ctx.quick:
         quality.update(probe_report(model, threshold, probe_size))
     ctx.log(event="eval", **quality)

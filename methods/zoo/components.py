@@ -77,7 +77,9 @@ register_component(Component(
     name=identity_embedder.NAME,
     summary="identity embedder (ArcFace/FaceNet role): attribute-invariant 128-d face embedding, same_person()",
     build=identity_embedder.build, train=LazyTrainer("identity_embedder"),
-    default_config=dict(identity_embedder.DEFAULT_CONFIG), fp16=True, train_options=("pool", "align", "flip_average", "degrade", "margin", "verify", "widths", "shift_average")))
+    default_config=dict(identity_embedder.DEFAULT_CONFIG), fp16=True,
+    train_options=("pool", "align", "flip_average", "degrade", "margin", "verify", "widths", "shift_average",
+                   "init_from")))
 
 register_component(Component(
     name=latent_encoder.NAME,
