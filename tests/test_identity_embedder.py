@@ -65,9 +65,9 @@ def shipped():
                    "codec-strength augmentation, wider stages, 4800 steps and warm restarts of 4800 and 2400) "
                    "verifies 96.2% of new-nuisance pairs, 100% of mirrors, 99.6% of 3-px shifts and rejects 75.8% "
                    "of look-alikes (hard-set AUC 0.94; card): "
-                   "the nuisance, mirror and shift bars are met, the look-alike and AUC bars are not; 2-7% of look-alikes move under 5-20 pixels "
-                   "at 64 px, which caps the look-alike bar near 93-98% and the AUC near 0.97-0.99 "
-                   "(docs/identity-embedder-experiments.md)")
+                   "the nuisance, mirror and shift bars are met, the look-alike and AUC bars are not; 2-7% of "
+                   "look-alikes move under 5-20 pixels at 64 px, which caps the look-alike bar near 93-98% and "
+                   "the AUC near 0.97-0.99 (docs/identity-embedder-experiments.md)")
 def test_shipped_embedder_passes_the_identity_probes(shipped):
     """Issue bars on fresh held-out identities (not the card's): same identity under a new nuisance
     verified >= 95%, mirror and 3-px shift >= 98%, look-alikes (3 geometry factors) rejected >= 90%,
