@@ -160,6 +160,65 @@ def test_warm_start_loads_the_checkpoint_and_refuses_another_shape(quick_run, tm
     assert card["quality"]["init_from_sha256"] == digest and card["quality"]["init_from"] == str(src)
 
 
+def test_fresh_lookalikes_change_three_geometry_factors_under_each_views_nuisance(tmp_path):
+    """--set lookalikes=fresh: each new look-alike differs from its identity in exactly 3 geometry
+    factors and in nothing else, and is rendered under the view it is set against (so it is much closer
+    in pixels to that view than to the identity's other view); a bad mode or weight is refused."""
+    from datasets.synthfaces.v2.identity import GEOMETRY_FACTORS
+    from methods.training.world_data import identity_view_factors, identity_views
+
+    n, k = 6, 2
+    data = identity_views("train", n, k, 64, seed=0, cache=False)
+    ids = np.arange(n)
+    va, vb = np.zeros(n, np.int64), np.ones(n, np.int64)
+    imgs, labels = ie_training._fresh_lookalikes({"split": "train", "k": k, "seed": 0}, ids, [va, vb],
+                                                 np.random.default_rng(5), 64)
+    assert imgs.shape == (2 * n, 64, 64, 3) and imgs.dtype == np.uint8
+    own = np.tile(identity_view_factors("train", n, k, seed=0)["identity"], (2, 1))
+    changed = labels != own
+    g = len(GEOMETRY_FACTORS)
+    assert (changed[:, :g].sum(1) == 3).all() and not changed[:, g:].any()
+
+    def moved(a, b):  # pixels whose largest channel moves by more than 24 levels
+        return int((np.abs(a.astype(int) - b.astype(int)).max(-1) > 24).sum())
+    views = data["images"]
+    for row, (i, v) in enumerate(list(zip(ids, va)) + list(zip(ids, vb))):
+        assert moved(imgs[row], views[i, v]) < 0.5 * moved(imgs[row], views[i, 1 - v])
+    for bad in ({"lookalikes": "many"}, {"geometry_weight": "heavy"}):
+        ctx = TrainContext(name=ie.NAME, seed=0, device="cpu", steps=None, work_dir=tmp_path / "w",
+                           out=tmp_path / "o", quick=True, options=bad)
+        with pytest.raises(UserError, match=next(iter(bad))):
+            ie_training.train(ctx)
+
+
+def test_geometry_weight_scales_only_the_geometry_factors_terms():
+    from methods.training.world_data import factor_names
+
+    levels = [n for _, n in factor_names()]
+    heads = ie_training.FactorHeads(16, levels)
+    gen = torch.Generator().manual_seed(0)
+    z = torch.nn.functional.normalize(torch.randn(10, 16, generator=gen), dim=1)
+    labels = torch.stack([torch.randint(0, n, (10,), generator=gen) for n in levels], 1)
+    with torch.no_grad():
+        ce = torch.stack([torch.nn.functional.cross_entropy(lg, labels[:, j]) for j, lg in enumerate(heads(z))])
+    w = torch.ones(len(levels))
+    w[:17] = 3.0
+    with torch.no_grad():
+        assert float(heads.loss(z, labels)) == pytest.approx(float(ce.mean()), rel=1e-6)
+        assert float(heads.loss(z, labels, w)) == pytest.approx(
+            float((3 * ce[:17].sum() + ce[17:].sum()) / len(levels)), rel=1e-6)
+
+
+def test_quick_run_with_fresh_lookalikes_and_geometry_weight(tmp_path):
+    ctx = TrainContext(name=ie.NAME, seed=0, device="cpu", steps=3, work_dir=tmp_path / "work", out=tmp_path / "out",
+                       quick=True, options={"lookalikes": "fresh", "geometry_weight": "3", "align": "1",
+                                            "verify": "1"})
+    ie_training.train(ctx)
+    card = json.loads((tmp_path / "out" / f"{ie.NAME}.json").read_text())
+    assert "--set lookalikes=fresh" in card["command"] and "--set geometry_weight=3" in card["command"]
+    assert "look-alikes rendered anew every step" in card["data"]
+
+
 # ----------------------------------------------------------------------------- official ArcFace loader
 
 def _talk2edit_arcface_keys(use_se=False):

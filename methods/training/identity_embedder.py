@@ -15,6 +15,8 @@ scaffolding; the shipped network is the embedder alone. The same-person threshol
 threshold on a hard mixed pair set of calibration identities, and the card holds the probes
 (``methods.nets.identity_probes``) measured on other held-out identities.
 
+``--set lookalikes=fresh`` renders new look-alikes every step, one under each view's degrees and
+nuisance; ``--set geometry_weight=W`` counts the geometry factors' cross-entropy W times.
 ``--set init_from=shipped|PATH`` starts from trained embedder weights of the same shape and runs the
 schedule again (a warm restart); the card records the file's digest (``init_from_sha256``).
 """
@@ -35,6 +37,7 @@ FACTOR_SCALE = 16.0  # logit scale of the factor heads on the unit-norm embeddin
 SHIFT_PX = 3.0  # augmentation shift range (x strength 0.7: +-2.1 px)
 ALIGN_SHIFT_PX = 6.0  # with an aligner the jitter may be wider (+-4.2 px): the aligner must find the face
 ALIGN_WEIGHT = 1.0  # weight of the aligner's pose regression (MSE in POSE_UNITS)
+LOOKALIKE_MODES = ("fixed", "fresh")
 ALIGN_DEFAULT = {"crop": 0.85}  # --set align=1: the FaceAligner with the world's head-turn constants
 # --set degrade=strong: the softness and compression a received image shows at the benchmark's
 # operating points (JPEG near quality 10 at 64 px, DeepSC blur), so a degraded copy stays the same person
@@ -53,6 +56,7 @@ def _data(ctx: TrainContext) -> dict:
         tr = identity_views("train", 24, 2, 64, seed=ctx.seed, cache=False)
         te = identity_views("test", 24, 2, 64, seed=1, start=2000, cache=False)
         return {"train": tr["images"], "lookalikes": tr["lookalikes"], "test": te["images"],
+                "plan": {"split": "train", "k": 2, "seed": ctx.seed},
                 "factors": identity_view_factors("train", 24, 2, seed=ctx.seed),
                 "test_factors": identity_view_factors("test", 24, 2, seed=1, start=2000),
                 "poses": identity_view_poses("train", 24, 2, seed=ctx.seed),
@@ -63,6 +67,7 @@ def _data(ctx: TrainContext) -> dict:
     tr = identity_views("train", n_id, k, 64, seed=0)
     te = identity_views("test", n_test, 2, 64, seed=1, start=2000)
     return {"train": tr["images"], "lookalikes": tr["lookalikes"], "test": te["images"],
+            "plan": {"split": "train", "k": k, "seed": 0},
             "factors": identity_view_factors("train", n_id, k, seed=0),
             "test_factors": identity_view_factors("test", n_test, 2, seed=1, start=2000),
             "poses": identity_view_poses("train", n_id, k, seed=0),
@@ -74,6 +79,25 @@ def _data(ctx: TrainContext) -> dict:
                      f"Held-out: test identities 2000..{2000 + n_test - 1} x 2 views (plain verification); probes "
                      "on test identities 500..1499, threshold calibrated on 0..499 "
                      "(methods.nets.identity_probes)")}
+
+
+def _fresh_lookalikes(plan: dict, ids: np.ndarray, views: list[np.ndarray], rng: np.random.Generator,
+                      size: int) -> tuple[np.ndarray, np.ndarray]:
+    """New look-alikes (3 geometry factors changed, drawn by ``rng``) of train identities ``ids``, one per
+    view index array in ``views``, each rendered under that view's own degrees and nuisance (the draws
+    ``identity_views`` used for it): images (len(views) * B, size, size, 3), factor labels (same rows, F)."""
+    from datasets.synthfaces.v2 import lookalike, render
+    from methods.training.world_data import _view_plan, factor_labels
+
+    imgs, labels = [], []
+    for vs in views:
+        for i, v in zip(ids, vs):
+            ident, plans, _ = _view_plan(plan["split"], int(i), plan["k"], plan["seed"])
+            twin = lookalike(ident, 3, rng)
+            attrs, nuis = plans[int(v)]
+            imgs.append(render(twin, attrs, size, "photo", nuis))
+            labels.append(factor_labels(twin))
+    return np.stack(imgs), np.asarray(labels, np.int64)
 
 
 def _flip(imgs: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -185,8 +209,10 @@ class FactorHeads(torch.nn.Module):
     def forward(self, z: torch.Tensor) -> list[torch.Tensor]:
         return list(torch.split(FACTOR_SCALE * self.linear(z), self.levels, dim=1))
 
-    def loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return torch.stack([F.cross_entropy(lg, labels[:, j]) for j, lg in enumerate(self(z))]).mean()
+    def loss(self, z: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean cross-entropy over the factors, each factor's term times ``weights[j]`` (default 1)."""
+        ce = torch.stack([F.cross_entropy(lg, labels[:, j]) for j, lg in enumerate(self(z))])
+        return (ce if weights is None else ce * weights).mean()
 
     @torch.no_grad()
     def accuracy(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -241,6 +267,16 @@ def train(ctx: TrainContext) -> None:
     # below it from both views (its own photo's nuisance and another). InfoNCE ranks each row on its
     # own; the probes use one threshold for every pair, which this loss shapes directly.
     verify = _number(ctx, "verify", 0.0, "a loss weight such as 1", lo=0.0, hi=100.0)
+    # --set lookalikes=fresh: every step renders new look-alikes of the batch's identities (3 geometry factors
+    # changed, drawn anew) under *both* views' degrees and nuisance, in place of the one fixed look-alike per
+    # identity under view 0's: two hard negatives per identity, and never the same one twice
+    looks_mode = str(ctx.options.get("lookalikes", "fixed"))
+    if looks_mode not in LOOKALIKE_MODES:
+        raise UserError(f"identity-embedder lookalikes must be one of {', '.join(LOOKALIKE_MODES)}, got "
+                        f"{looks_mode!r}")
+    # --set geometry_weight=W: the 17 face-geometry factors' cross-entropy counts W times in the factor loss
+    # (the appearance factors' once), so the embedding is pushed harder to carry the geometry a look-alike moves
+    geo_weight = _number(ctx, "geometry_weight", 1.0, "a loss weight such as 3", lo=0.0, hi=100.0)
     # --set widths=A,B,C,D,E: the embedder's five stage widths (default 24,32,64,128,192)
     if "widths" in ctx.options:
         try:
@@ -274,6 +310,9 @@ def train(ctx: TrainContext) -> None:
     look_factors = torch.as_tensor(data["factors"]["lookalike"], device=dev)
     n_train, k = train_views.shape[:2]
     poses = torch.as_tensor(data["poses"], device=dev)
+    from datasets.synthfaces.v2.identity import GEOMETRY_FACTORS
+    factor_w = torch.ones(len(factor_names()), device=dev)
+    factor_w[:len(GEOMETRY_FACTORS)] = geo_weight  # factor_names() lists the geometry factors first
     ctx.log(event="start", params=param_count(model), steps=steps, ids_per_batch=n_ids, n_identities=n_train,
             variants=k)
     model.train()
@@ -284,7 +323,15 @@ def train(ctx: TrainContext) -> None:
         ids = rng.choice(n_train, n_ids, replace=False)
         va = np.zeros(n_ids, np.int64)  # view 0: the one its look-alike copies
         vb = rng.integers(1, k, n_ids) if k > 1 else va
-        imgs, mirrored = _flip(np.concatenate([train_views[ids, va], train_views[ids, vb], looks[ids]]), rng)
+        idx = torch.as_tensor(ids, device=dev)
+        if looks_mode == "fresh":
+            look_imgs, look_labels = _fresh_lookalikes(data["plan"], ids, [va, vb], np.random.default_rng(
+                [ctx.seed, step, 0x1A1]), train_views.shape[2])
+            look_va = np.concatenate([va, vb])
+            look_labels = torch.as_tensor(look_labels, device=dev)
+        else:
+            look_imgs, look_va, look_labels = looks[ids], va, look_factors[idx]
+        imgs, mirrored = _flip(np.concatenate([train_views[ids, va], train_views[ids, vb], look_imgs]), rng)
         x, (ang, sc, sh) = augment(imgs, rng, strength=0.7, shift_px=ALIGN_SHIFT_PX if align else SHIFT_PX,
                                    return_affine=True, **DEGRADE[degrade])
         x = x.to(dev)
@@ -292,7 +339,8 @@ def train(ctx: TrainContext) -> None:
             g["lr"] = cosine_lr(step, steps, base_lr, warmup=min(100, steps // 10))
         align_loss = None
         if align:
-            pose = torch.cat([poses[ids, va], poses[ids, vb], poses[ids, va]])
+            pose = torch.cat([poses[ids, va], poses[ids, vb], poses[np.concatenate([ids] * (len(look_va) // n_ids)),
+                                                                          look_va]])
             target = compose_pose(pose, ang.to(dev), sc.to(dev), sh.to(dev), torch.as_tensor(mirrored, device=dev))
             pred = model.aligner(x)
             align_loss = F.mse_loss(pred / model.aligner.units, target / model.aligner.units)
@@ -310,15 +358,15 @@ def train(ctx: TrainContext) -> None:
         sim[:, :2 * n_ids] = sim[:, :2 * n_ids].masked_fill(torch.eye(2 * n_ids, dtype=torch.bool, device=dev),
                                                             float("-inf"))
         loss = F.cross_entropy(sim, target)
-        idx = torch.as_tensor(ids, device=dev)
-        labels = torch.cat([id_factors[idx], id_factors[idx], look_factors[idx]])
-        loss = loss + FACTOR_WEIGHT * heads.loss(z, labels)
+        labels = torch.cat([id_factors[idx], id_factors[idx], look_labels])
+        loss = loss + FACTOR_WEIGHT * heads.loss(z, labels, factor_w)
         if align_loss is not None:
             loss = loss + ALIGN_WEIGHT * align_loss
         if verify:
-            zl = z[2 * n_ids:]
+            zl = z[2 * n_ids:3 * n_ids]  # view 0's look-alike (fixed) or view a's (fresh) ...
+            zl_b = z[3 * n_ids:] if looks_mode == "fresh" else zl  # ... and the one view b is set against
             loss = loss + verify * both["verify"].loss((za * zb).sum(1), torch.cat([(za * zl).sum(1),
-                                                                                      (zb * zl).sum(1)]))
+                                                                                      (zb * zl_b).sum(1)]))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -342,5 +390,7 @@ def train(ctx: TrainContext) -> None:
     if not ctx.quick:
         quality.update(probe_report(model, threshold, probe_size))
     ctx.log(event="eval", **quality)
-    path = ctx.export(config, model.state_dict(), quality, steps, data["desc"])
+    desc = data["desc"] + ("; look-alikes rendered anew every step (3 geometry factors changed), one under each "
+                           "view's degrees and nuisance (--set lookalikes=fresh)" if looks_mode == "fresh" else "")
+    path = ctx.export(config, model.state_dict(), quality, steps, desc)
     ctx.log(event="export", path=str(path), size_bytes=path.stat().st_size)

@@ -79,7 +79,7 @@ register_component(Component(
     build=identity_embedder.build, train=LazyTrainer("identity_embedder"),
     default_config=dict(identity_embedder.DEFAULT_CONFIG), fp16=True,
     train_options=("pool", "align", "flip_average", "degrade", "margin", "verify", "widths", "shift_average",
-                   "init_from")))
+                   "init_from", "lookalikes", "geometry_weight")))
 
 register_component(Component(
     name=latent_encoder.NAME,
