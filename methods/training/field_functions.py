@@ -182,12 +182,10 @@ def train(ctx: TrainContext, default_snrs: str | None = None, default_init: str 
     torch.manual_seed(ctx.seed)
     start = init_digest = None
     if init_from and not ctx.quick:
-        from pathlib import Path
-
         from methods.nets.field_function import NAME, field_component_of, load_fields_for
-        from methods.zoo import read_checkpoint, weights_path
+        from methods.zoo import init_source, read_checkpoint
 
-        src = weights_path(NAME) if init_from == "shipped" else Path(init_from)
+        src = init_source(NAME, init_from)
         kind = NAME if init_from == "shipped" else field_component_of(src)
         start = load_fields_for(generator_path=ctx.options.get("generator"), fields_path=src, name=kind)
         config = dict(read_checkpoint(src, kind)["config"], generator_sha256=digest)

@@ -129,14 +129,12 @@ def _warm_start(model, init_from: str, config: dict) -> str:
     digest for the card. Every option that decides the network's shape must match the checkpoint's;
     the step schedule starts again (a warm restart, Loshchilov & Hutter 2017), and the factor heads,
     which the shipped file does not hold, start fresh."""
-    from pathlib import Path
-
     from bench.errors import UserError
     from bench.provenance import file_digest
     from methods.nets.identity_embedder import NAME
-    from methods.zoo import read_checkpoint, weights_path
+    from methods.zoo import init_source, read_checkpoint
 
-    src = weights_path(NAME) if init_from == "shipped" else Path(init_from)
+    src = init_source(NAME, init_from)
     blob = read_checkpoint(src, NAME)
     mine = dict(DEFAULT_CONFIG, **config)
     theirs = dict(DEFAULT_CONFIG, **blob["config"])

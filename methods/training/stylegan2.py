@@ -153,11 +153,9 @@ def resolve_init(tcfg: dict) -> tuple[str, str]:
     """
     from bench.errors import UserError
     from bench.provenance import file_digest
-    from methods.zoo import read_checkpoint, weights_path
+    from methods.zoo import init_source, read_checkpoint
 
-    g_path = tcfg["init_from"]
-    if g_path == "shipped":
-        g_path = str(weights_path("stylegan2"))
+    g_path = str(init_source("stylegan2", tcfg["init_from"])) if tcfg["init_from"] else ""
     d_path = tcfg["init_d_from"]
     if not d_path:
         return g_path, ""

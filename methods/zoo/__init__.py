@@ -66,6 +66,12 @@ def weights_path(name: str) -> Path:
     return (Path(override) if override else WEIGHTS_DIR) / f"{name}.pt"
 
 
+def init_source(name: str, value: str) -> Path:
+    """The checkpoint a trainer's ``--set init_from=shipped|PATH`` names: the shipped weights of component
+    `name` (whatever is shipped when the run starts; cards record the file's digest), or PATH."""
+    return weights_path(name) if value == "shipped" else Path(value)
+
+
 def card_path(name: str) -> Path:
     return weights_path(name).with_suffix(".json")
 
