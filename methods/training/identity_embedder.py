@@ -89,12 +89,12 @@ def _fresh_lookalikes(plan: dict, ids: np.ndarray, views: list[np.ndarray], rng:
     from datasets.synthfaces.v2 import lookalike, render
     from methods.training.world_data import _view_plan, factor_labels
 
+    plans = [_view_plan(plan["split"], int(i), plan["k"], plan["seed"])[:2] for i in ids]  # (identity, views)
     imgs, labels = [], []
     for vs in views:
-        for i, v in zip(ids, vs):
-            ident, plans, _ = _view_plan(plan["split"], int(i), plan["k"], plan["seed"])
+        for (ident, view_draws), v in zip(plans, vs):
             twin = lookalike(ident, 3, rng)
-            attrs, nuis = plans[int(v)]
+            attrs, nuis = view_draws[int(v)]
             imgs.append(render(twin, attrs, size, "photo", nuis))
             labels.append(factor_labels(twin))
     return np.stack(imgs), np.asarray(labels, np.int64)
@@ -325,10 +325,10 @@ def train(ctx: TrainContext) -> None:
         if looks_mode == "fresh":
             look_imgs, look_labels = _fresh_lookalikes(data["plan"], ids, [va, vb], np.random.default_rng(
                 [ctx.seed, step, 0x1A1]), train_views.shape[2])
-            look_va = np.concatenate([va, vb])
+            look_ids, look_va = np.concatenate([ids, ids]), np.concatenate([va, vb])
             look_labels = torch.as_tensor(look_labels, device=dev)
         else:
-            look_imgs, look_va, look_labels = looks[ids], va, look_factors[idx]
+            look_imgs, look_ids, look_va, look_labels = looks[ids], ids, va, look_factors[idx]
         imgs, mirrored = _flip(np.concatenate([train_views[ids, va], train_views[ids, vb], look_imgs]), rng)
         x, (ang, sc, sh) = augment(imgs, rng, strength=0.7, shift_px=ALIGN_SHIFT_PX if align else SHIFT_PX,
                                    return_affine=True, **DEGRADE[degrade])
@@ -337,8 +337,7 @@ def train(ctx: TrainContext) -> None:
             g["lr"] = cosine_lr(step, steps, base_lr, warmup=min(100, steps // 10))
         align_loss = None
         if align:
-            pose = torch.cat([poses[ids, va], poses[ids, vb], poses[np.concatenate([ids] * (len(look_va) // n_ids)),
-                                                                          look_va]])
+            pose = torch.cat([poses[ids, va], poses[ids, vb], poses[look_ids, look_va]])
             target = compose_pose(pose, ang.to(dev), sc.to(dev), sh.to(dev), torch.as_tensor(mirrored, device=dev))
             pred = model.aligner(x)
             align_loss = F.mse_loss(pred / model.aligner.units, target / model.aligner.units)
