@@ -379,3 +379,36 @@ def test_lr_option_sets_both_optimisers_and_refuses_a_bad_rate(tmp_path):
     _, _, same = _quick_sg2(tmp_path, "lr", 3, lr=0.002)  # the same rate resumes
     events = [json.loads(line).get("event") for line in (tmp_path / "lr" / "w" / "log.jsonl").read_text().splitlines()]
     assert same["step"] == 3 and events.count("resumed") == 1
+
+
+def test_recon_weight_trains_an_encoder_with_the_generator_and_exports_it_pinned(tmp_path):
+    """--set recon_weight: the generator and an encoder learn to reconstruct the real batch together (the
+    reconstruction loss falls), the encoder is exported beside the generator pinned to its digest (so inversions
+    may start from it), and init_e_from only takes an encoder of the generator the run starts from."""
+    from bench.provenance import file_digest
+    from methods.nets.latent_encoder import load_encoder_for
+
+    src, card, state = _quick_sg2(tmp_path, "src", 60, recon_weight=5.0, e_lr=0.005)
+    lines = [json.loads(x) for x in (tmp_path / "src" / "w" / "log.jsonl").read_text().splitlines()]
+    rec = [x["rec_loss"] for x in lines if "rec_loss" in x]
+    assert len(rec) == 60 and np.mean(rec[-10:]) < 0.8 * np.mean(rec[:10])
+    assert {"E", "opt_e"} <= set(state)
+    g, e = src / "stylegan2.pt", src / "stylegan2-encoder.pt"
+    enc = load_encoder_for(g, e)
+    assert enc.generator_sha256 == file_digest(g)
+    e_card = json.loads(e.with_suffix(".json").read_text())
+    assert e_card["quality"]["trained_with_generator"] and "--set recon_weight=5.0" in e_card["command"]
+
+    _, card2, state2 = _quick_sg2(tmp_path, "cont", 1, init_from=str(g), recon_weight=1.0, init_e_from=str(e))
+    start = dict(enc.named_parameters())  # (BatchNorm statistics and counters move by design)
+    moved = max((state2["E"][k].float() - start[k].float()).abs().max().item() for k in start)
+    assert moved < 0.01  # one step from exactly the file's weights
+    assert card2["quality"]["continued_from"]["encoder_sha256"] == file_digest(e)
+    other, _, _ = _quick_sg2(tmp_path, "other", 1, seed=1, recon_weight=1.0)
+    with pytest.raises(UserError, match="trained for generator"):
+        _quick_sg2(tmp_path, "mixed", 1, init_from=str(g), recon_weight=1.0,
+                   init_e_from=str(other / "stylegan2-encoder.pt"))
+    with pytest.raises(UserError, match="needs --set recon_weight"):
+        _quick_sg2(tmp_path, "norecon", 1, init_from=str(g), init_e_from=str(e))
+    with pytest.raises(UserError, match="recon_weight"):
+        _quick_sg2(tmp_path, "neg", 1, recon_weight=-1.0)

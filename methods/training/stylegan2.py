@@ -18,6 +18,13 @@ the same architecture instead of random weights (transfer from another world; th
 starts fresh). ``--set init_from=shipped --set init_d_from=paired`` continues the shipped pair: G from
 the shipped generator (its EMA weights), D from the discriminator exported with it (refused unless its
 card pins that generator's SHA-256); the card records both digests and the run they came from.
+``--set recon_weight=R`` (R > 0) trains a latent encoder E *with* the generator (ALAE / pSp-style, so that
+W is invertible by construction, issue 10): every G step adds ``R * (MSE + LPIPS-alex)(G(E(x)), x)`` on the
+real batch (the inversion's own loss, eq. 8, with lambda_inv 1) to the adversarial loss, and E also
+regresses the latents of G's samples (``|E(G(w)) - w|^2``, as ``bench train stylegan2-encoder`` does);
+``--set init_e_from=shipped|PATH`` starts E from an encoder trained for the starting generator
+(``init_from``), and ``--set e_lr`` sets E's learning rate. E is exported beside the generator as
+``stylegan2-encoder.pt``, pinned to the exported generator's SHA-256, so inversions start from it.
 ``--set time_budget_s=S`` stops after S seconds of this invocation (a GPU lease, a CPU session), saves
 the resumable state and exports; the card's command then names the step count reached, so
 it reproduces the run without the budget. Data: the first ``n_train`` images of the SynthFaces train split of world
@@ -46,7 +53,8 @@ TRAIN_DEFAULTS = {"recipe": "stylegan2", "world": 2, "batch": 16, "lr": 0.0025, 
                   "d_channels": {"4": 128, "8": 128, "16": 64, "32": 32, "64": 16},
                   "proj_lr": 0.0002, "proj_width": 64, "diffaugment": "color,translation,cutout",
                   "save_every_s": 240.0, "log_every": 50, "data_style": "photo", "init_from": "",
-                  "init_d_from": "", "time_budget_s": 0.0, "report": True}
+                  "init_d_from": "", "time_budget_s": 0.0, "report": True,
+                  "recon_weight": 0.0, "init_e_from": "", "e_lr": 0.0002}
 RECIPES = ("projected", "stylegan2")
 QUICK_CONFIG = {"resolution": 16, "z_dim": 16, "w_dim": 16, "n_mlp": 2,
                 "channels": {"4": 16, "8": 16, "16": 8}}
@@ -138,6 +146,12 @@ def train_config(ctx) -> dict:
         raise UserError(f"--set time_budget_s={tcfg['time_budget_s']!r}: expected seconds >= 0 (0: no budget)")
     if tcfg["init_d_from"] and not tcfg["init_from"]:
         raise UserError("--set init_d_from needs --set init_from (the generator that discriminator judged)")
+    if not (0 <= tcfg["recon_weight"] < 100) or not (0 < tcfg["e_lr"] <= 0.1):
+        raise UserError(f"--set recon_weight={tcfg['recon_weight']!r} / e_lr={tcfg['e_lr']!r}: expected a weight in "
+                        "[0, 100) (0: no encoder trained with the generator) and a learning rate in (0, 0.1]")
+    if tcfg["init_e_from"] and not (tcfg["recon_weight"] > 0 and tcfg["init_from"]):
+        raise UserError("--set init_e_from needs --set recon_weight > 0 (an encoder trained with the generator) and "
+                        "--set init_from (the generator that encoder was trained for)")
     if tcfg["init_d_from"] and tcfg["recipe"] != "stylegan2":
         raise UserError("--set init_d_from continues the residual discriminator of recipe 'stylegan2'; the projected "
                         "discriminator is not exported")
@@ -210,6 +224,21 @@ def train(ctx) -> None:
         c = tcfg["d_reg_every"] / (tcfg["d_reg_every"] + 1)
         opt_g = torch.optim.Adam(G.parameters(), lr=tcfg["lr"], betas=(b1, b2))
         opt_d = torch.optim.Adam(D.parameters(), lr=tcfg["lr"] * c, betas=(b1 ** c, b2 ** c))
+    recon = tcfg["recon_weight"] > 0
+    Enc = opt_e = lp = None
+    if recon:  # the latent encoder trained with the generator (module doc)
+        from methods.nets.latent_encoder import DEFAULT_CONFIG as ENCODER_CONFIG
+        from methods.nets.latent_encoder import build as build_encoder
+
+        e_cfg = dict(ENCODER_CONFIG, w_dim=G.w_dim, input_size=res)
+        if ctx.quick:
+            e_cfg.update(widths=[8, 8, 8, 8, 8], hidden=16)
+        Enc = build_encoder(e_cfg).to(device)
+        opt_e = torch.optim.Adam([p for p in Enc.parameters() if p.requires_grad], lr=tcfg["e_lr"], betas=(0.9, 0.99))
+        if not ctx.quick:  # AlexNet cannot take the 16-px smoke images
+            from bench.metrics.perceptual import lpips_model
+
+            lp = lpips_model("alex", str(device))
     gen = torch.Generator().manual_seed(ctx.seed + 1)
     step = 0
     plain_cfg = {k: (list(v) if isinstance(v, tuple) else v) for k, v in tcfg.items()}
@@ -221,7 +250,7 @@ def train(ctx) -> None:
         # silently keep the old one while the card names the new, so that is another config too
         if (state.get("g_config") != gcfg or state.get("steps_target_batch") != batch
                 or saved.get("recipe", "stylegan2") != tcfg["recipe"] or saved.get("world", 1) != tcfg["world"]
-                or any(saved.get(k, TRAIN_DEFAULTS[k]) != tcfg[k] for k in ("lr", "proj_lr"))):
+                or any(saved.get(k, TRAIN_DEFAULTS[k]) != tcfg[k] for k in ("lr", "proj_lr", "recon_weight", "e_lr"))):
             print(f"[{ctx.name}] resume state {ctx.state_path} is for another config; starting fresh", flush=True)
         else:
             G.load_state_dict(state["G"])
@@ -229,6 +258,9 @@ def train(ctx) -> None:
             g_ema.load_state_dict(state["g_ema"])
             opt_g.load_state_dict(state["opt_g"])
             opt_d.load_state_dict(state["opt_d"])
+            if recon:
+                Enc.load_state_dict(state["E"])
+                opt_e.load_state_dict(state["opt_e"])
             gen.set_state(state["gen_rng"])
             torch.set_rng_state(state["torch_rng"])
             step = int(state["step"])
@@ -263,10 +295,17 @@ def train(ctx) -> None:
                     raise UserError(f"--set init_d_from={d_path}: that discriminator's architecture differs from "
                                     "the one trained here (--set d_channels must match)")
                 D.load_state_dict({k: v.float() for k, v in src_d.state_dict().items()})
+            if recon and tcfg["init_e_from"]:
+                init_record.update(init_encoder(Enc, tcfg["init_e_from"], init_record["generator_sha256"]))
             ctx.log(event="init_from", **{k: v for k, v in init_record.items() if "command" not in k})
 
+    if recon and step == 0 and not (tcfg["init_e_from"] and init_record.get("encoder_sha256")):
+        with torch.no_grad():  # a fresh encoder starts at the generator's mean latent
+            Enc.w_avg.copy_(G.mean_latent(10000 if not ctx.quick else 64, seed=ctx.seed)[0].to(device))
+
     def save(final: bool = False):
-        ctx.save_state({"step": step, "G": G.state_dict(), "D": D.state_dict(), "g_ema": g_ema.state_dict(),
+        extra = {"E": Enc.state_dict(), "opt_e": opt_e.state_dict()} if recon else {}
+        ctx.save_state({**extra, "step": step, "G": G.state_dict(), "D": D.state_dict(), "g_ema": g_ema.state_dict(),
                         "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "gen_rng": gen.get_state(),
                         "torch_rng": torch.get_rng_state(), "wall_s": ctx.wall_s(), "g_config": gcfg,
                         "train_config": plain_cfg, "steps_target_batch": batch, "final": final,
@@ -285,7 +324,8 @@ def train(ctx) -> None:
     last: dict = {}
     budget_s, t_invocation = float(tcfg["time_budget_s"]), time.time()
     stopped_by_budget = False
-    last_save, t_log, stats = time.time(), time.time(), {"d": 0.0, "g": 0.0, "r1": 0.0, "rp": 0.0, "fp": 0.0, "k": 0}
+    zero = {"d": 0.0, "g": 0.0, "rec": 0.0, "lw": 0.0, "rp": 0.0, "fp": 0.0, "k": 0}
+    last_save, t_log, stats = time.time(), time.time(), dict(zero, r1=0.0)
     while step < steps:
         idx = torch.randint(0, n, (batch,), generator=gen)
         real = to_float(data[idx]).to(device)
@@ -316,9 +356,17 @@ def train(ctx) -> None:
         fake = G.synthesis(mixed_latents(G, batch, tcfg["mixing"], gen, device), noise=G.make_noise(batch, "random", gen))
         fake_pred_g = D(augment(fake))
         g_loss = -fake_pred_g.mean() if projected else g_nonsaturating(fake_pred_g)
+        total = g_loss
+        if recon:
+            l_rec, l_w = reconstruction_losses(G, Enc, lp, real.detach(), batch, gen, device)
+            total = g_loss + tcfg["recon_weight"] * l_rec + l_w  # (l_w reaches E only: G's samples are detached)
+            opt_e.zero_grad(set_to_none=True)
+            stats["rec"] += float(l_rec.detach()); stats["lw"] += float(l_w.detach())
         opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        total.backward()
         opt_g.step()
+        if recon:
+            opt_e.step()
         # --- EMA with ramp-up (half-life ema_kimg thousand images)
         step += 1
         ema_nimg = min(tcfg["ema_kimg"] * 1000, step * batch * tcfg["ema_rampup"])
@@ -329,10 +377,11 @@ def train(ctx) -> None:
         if step % tcfg["log_every"] == 0 or step == steps:
             k = max(stats["k"], 1)
             dt = time.time() - t_log
+            rec_log = {"rec_loss": round(stats["rec"] / k, 4), "latent_loss": round(stats["lw"] / k, 5)} if recon else {}
             ctx.log(step=step, d_loss=round(stats["d"] / k, 4), g_loss=round(stats["g"] / k, 4),
                     r1=round(stats["r1"], 4), real_logit=round(stats["rp"] / k, 3), fake_logit=round(stats["fp"] / k, 3),
-                    s_per_step=round(dt / k, 3), wall_s=round(ctx.wall_s(), 1))
-            t_log, stats = time.time(), {"d": 0.0, "g": 0.0, "r1": stats["r1"], "rp": 0.0, "fp": 0.0, "k": 0}
+                    **rec_log, s_per_step=round(dt / k, 3), wall_s=round(ctx.wall_s(), 1))
+            t_log, stats = time.time(), dict(zero, r1=stats["r1"])
         if time.time() - last_save > tcfg["save_every_s"]:
             save()
             last_save = time.time()
@@ -371,6 +420,81 @@ def train(ctx) -> None:
     ctx.log(event="exported", path=str(path), step=step, wall_s=round(ctx.wall_s(), 1))
     if not projected:
         export_discriminator(ctx, D, path, res, tcfg, steps, data_desc, last)
+    if recon:
+        export_encoder(ctx, Enc, path, tcfg, steps, data_desc, init_record)
+
+
+def reconstruction_losses(G, Enc, lp, real, batch: int, gen: torch.Generator, device):
+    """(image loss of G(E(x)) on the real batch: MSE + LPIPS-alex, latent loss of E on G's own samples)."""
+    rec = G.synthesis(Enc(real), noise="const")
+    l_rec = (rec - real).pow(2).mean() + (lp(rec, real).mean() if lp is not None else 0.0)
+    with torch.no_grad():
+        w = G.mapping(torch.randn(batch, G.z_dim, generator=gen).to(device))
+        xs = G.synthesis(w, noise="const")
+    return l_rec, F.mse_loss(Enc(xs), w)
+
+
+def init_encoder(Enc, value: str, generator_sha256: str) -> dict:
+    """Load ``init_e_from`` into Enc; refused unless it was trained for the generator the run starts from."""
+    from bench.errors import UserError
+    from bench.provenance import file_digest
+    from methods.zoo import init_source, load_model
+
+    path = init_source("stylegan2-encoder", value)
+    if not Path(path).is_file():
+        raise UserError(f"--set init_e_from: no latent encoder checkpoint at {path}")
+    src = load_model("stylegan2-encoder", path)
+    if src.generator_sha256 != generator_sha256:
+        raise UserError(f"--set init_e_from={value}: that encoder was trained for generator "
+                        f"{src.generator_sha256[:12] or '(unknown)'}, not for the one this run starts from "
+                        f"({generator_sha256[:12]}); start from the encoder of that generator or leave init_e_from out")
+    mine, theirs = Enc.state_dict(), src.state_dict()
+    if mine.keys() != theirs.keys() or any(mine[k].shape != theirs[k].shape for k in mine):
+        raise UserError(f"--set init_e_from={value}: that encoder's architecture differs from the one trained here")
+    Enc.load_state_dict({k: v.float() for k, v in theirs.items()})
+    return {"encoder": str(path), "encoder_sha256": file_digest(path)}
+
+
+def export_encoder(ctx, Enc, g_path, tcfg: dict, steps: int, data_desc: str, init_record: dict):
+    """Write the encoder trained with the generator beside it as zoo component ``stylegan2-encoder``, pinned to
+    the exported generator file's SHA-256, with held-out figures the training never optimised (LPIPS-vgg, PSNR of
+    G(E(x)) on the first 256 test-split images)."""
+    import numpy as np
+
+    from bench.provenance import file_digest
+    from methods.zoo import base_card, save_checkpoint
+
+    digest = file_digest(g_path)
+    Enc = Enc.cpu().eval()
+    Enc.generator_sha256 = digest
+    from methods.nets.latent_encoder import DEFAULT_CONFIG
+
+    config = dict(DEFAULT_CONFIG, w_dim=Enc.w_dim, input_size=Enc.input_size, generator_sha256=digest)
+    if ctx.quick:
+        config.update(widths=[8, 8, 8, 8, 8], hidden=16)
+    quality = {"generator_sha256": digest, "trained_with_generator": True,
+               "recon_weight": tcfg["recon_weight"], "e_lr": tcfg["e_lr"]}
+    if init_record.get("encoder_sha256"):
+        quality["continued_from"] = {k: init_record[k] for k in ("encoder", "encoder_sha256")}
+    if not ctx.quick:
+        from bench.metrics.perceptual import lpips_distance
+        from bench.metrics.pixel import psnr
+        from methods.editing.inversion import to_uint8
+        from methods.nets.stylegan2 import load_generator
+        from methods.training.stylegan2_report import synthfaces
+
+        G = load_generator(g_path).eval()
+        test = synthfaces("test", 256, G.resolution, tcfg["world"])["images"][:256]
+        with torch.no_grad():
+            rec = to_uint8(G.synthesis(Enc.encode(test), noise="const"))
+        quality.update(heldout_n=int(len(test)), heldout_psnr_db=round(float(np.mean(psnr(test, rec))), 2),
+                       heldout_lpips_vgg=round(float(np.mean(lpips_distance(test, rec, net="vgg", device="cpu"))), 4))
+    card = base_card("stylegan2-encoder", config, ctx.seed, steps, ctx.wall_s(), ctx.device,
+                     data_desc + "; the encoder trained with the generator (recon_weight "
+                     f"{tcfg['recon_weight']})", quality, ctx.command())
+    e_path = g_path.with_name("stylegan2-encoder.pt")
+    save_checkpoint(e_path, "stylegan2-encoder", config, Enc.state_dict(), card, fp16=True)
+    ctx.log(event="exported", path=str(e_path), generator_sha256=digest[:12])
 
 
 def export_discriminator(ctx, D, g_path, res: int, tcfg: dict, steps: int, data_desc: str, last: dict):

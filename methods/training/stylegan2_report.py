@@ -322,6 +322,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", default="auto", choices=("auto", "encoder", "mean", "random"),
                     help="inversion start (auto: the shipped latent encoder when it matches the generator)")
+    ap.add_argument("--encoder", default=None,
+                    help="latent encoder checkpoint for init=encoder (default: the shipped one; it must name the generator)")
     ap.add_argument("--update-card", action="store_true", help="merge the figures into the shipped card's quality")
     args = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
@@ -335,7 +337,11 @@ def main(argv=None) -> int:
 
             G = load_generator(args.ckpt)
         encoder = None
-        if args.init in ("auto", "encoder") and not args.official:
+        if args.encoder and args.init in ("auto", "encoder") and not args.official:
+            from methods.nets.latent_encoder import load_encoder_for
+
+            encoder = load_encoder_for(args.ckpt, args.encoder)  # refused unless it names this generator
+        elif args.init in ("auto", "encoder") and not args.official:
             from bench.commands.invert import resolve_init
 
             _, encoder = resolve_init(args.init, args.ckpt)

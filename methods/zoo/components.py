@@ -32,7 +32,7 @@ register_component(Component(
     summary="StyleGAN2 generator (64 px SynthFaces, 128-d W, skip ToRGB) for GAN-inversion semantic coding",
     build=Generator, train=LazyTrainer("stylegan2"), default_config=normalize_config(EMBEDDED_CONFIG), fp16=True,
     train_options=("recipe", "batch", "n_train", "world", "diffaugment", "lr", "proj_lr", "ema_kimg", "init_from",
-                   "init_d_from", "time_budget_s", "report")))
+                   "init_d_from", "time_budget_s", "report", "recon_weight", "init_e_from", "e_lr")))
 
 def _discriminator_made_by_stylegan2(ctx) -> None:
     from bench.errors import UserError
