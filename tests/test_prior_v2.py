@@ -408,6 +408,10 @@ def test_recon_weight_trains_an_encoder_with_the_generator_and_exports_it_pinned
     with pytest.raises(UserError, match="trained for generator"):
         _quick_sg2(tmp_path, "mixed", 1, init_from=str(g), recon_weight=1.0,
                    init_e_from=str(other / "stylegan2-encoder.pt"))
+    from methods.training.stylegan2_report import main as report_main
+
+    assert report_main([str(tmp_path / "rep"), "--ckpt", str(g), "--encoder", str(other / "stylegan2-encoder.pt")]) == 2
+    assert not (tmp_path / "rep").exists()  # refused before any work
     with pytest.raises(UserError, match="needs --set recon_weight"):
         _quick_sg2(tmp_path, "norecon", 1, init_from=str(g), init_e_from=str(e))
     with pytest.raises(UserError, match="recon_weight"):

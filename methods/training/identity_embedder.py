@@ -87,9 +87,9 @@ def _fresh_lookalikes(plan: dict, ids: np.ndarray, views: list[np.ndarray], rng:
     view index array in ``views``, each rendered under that view's own degrees and nuisance (the draws
     ``identity_views`` used for it): images (len(views) * B, size, size, 3), factor labels (same rows, F)."""
     from datasets.synthfaces.v2 import lookalike, render
-    from methods.training.world_data import _view_plan, factor_labels
+    from methods.training.world_data import factor_labels, view_plan
 
-    plans = [_view_plan(plan["split"], int(i), plan["k"], plan["seed"])[:2] for i in ids]  # (identity, views)
+    plans = [view_plan(plan["split"], int(i), plan["k"], plan["seed"])[:2] for i in ids]  # (identity, views)
     imgs, labels = [], []
     for vs in views:
         for (ident, view_draws), v in zip(plans, vs):

@@ -64,7 +64,7 @@ def uniform_faces(split: str, n: int, size: int = 64, style: str = "photo", seed
     return _cache(f"uniform_{split}_{style}_n{n}_from{start}_s{size}_seed{seed}", make) if cache else make()
 
 
-def _view_plan(split: str, index: int, k: int, seed: int):
+def view_plan(split: str, index: int, k: int, seed: int):
     """Identity `index` of `split`: (identity, [(degrees, nuisance)] * k, look-alike identity), the
     draws `identity_views` renders (and `identity_view_factors` labels) in one fixed RNG order."""
     from datasets.synthfaces.v2 import identity_from_id, lookalike, sample_nuisance
@@ -89,7 +89,7 @@ def identity_views(split: str, n: int, k: int, size: int = 64, seed: int = 0, st
         looks = np.empty((n, size, size, 3), np.uint8)
         ids = np.empty(n, np.int64)
         for i in range(n):
-            ident, views, twin = _view_plan(split, start + i, k, seed)
+            ident, views, twin = view_plan(split, start + i, k, seed)
             ids[i] = ident.id
             for v, (attrs, nuis) in enumerate(views):
                 images[i, v] = render(ident, attrs, size, "photo", nuis)
@@ -117,7 +117,7 @@ def identity_view_factors(split: str, n: int, k: int, seed: int = 0, start: int 
     ids = np.empty((n, len(factor_names())), np.int64)
     looks = np.empty_like(ids)
     for i in range(n):
-        ident, _, twin = _view_plan(split, start + i, k, seed)
+        ident, _, twin = view_plan(split, start + i, k, seed)
         ids[i], looks[i] = factor_labels(ident), factor_labels(twin)
     return {"identity": ids, "lookalike": looks}
 
@@ -130,6 +130,6 @@ def identity_view_poses(split: str, n: int, k: int, seed: int = 0, start: int = 
 
     out = np.empty((n, k, 5), np.float32)
     for i in range(n):
-        _, views, _ = _view_plan(split, start + i, k, seed)
+        _, views, _ = view_plan(split, start + i, k, seed)
         out[i] = [pose_vector(nuis) for _, nuis in views]
     return out
