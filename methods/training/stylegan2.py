@@ -462,13 +462,12 @@ def export_encoder(ctx, Enc, g_path, tcfg: dict, steps: int, data_desc: str, ini
     import numpy as np
 
     from bench.provenance import file_digest
+    from methods.nets.latent_encoder import DEFAULT_CONFIG
     from methods.zoo import base_card, save_checkpoint
 
     digest = file_digest(g_path)
     Enc = Enc.cpu().eval()
-    Enc.generator_sha256 = digest
-    from methods.nets.latent_encoder import DEFAULT_CONFIG
-
+    Enc.generator_sha256 = digest  # (trained beside the raw G; pinned to the exported EMA of it, which it starts)
     config = dict(DEFAULT_CONFIG, w_dim=Enc.w_dim, input_size=Enc.input_size, generator_sha256=digest)
     if ctx.quick:
         config.update(widths=[8, 8, 8, 8, 8], hidden=16)
