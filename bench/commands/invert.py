@@ -63,16 +63,17 @@ def add_parser(sub) -> None:
     s.set_defaults(fn=run)
 
 
-def resolve_init(init: str, generator_path=None):
-    """(init name, encoder or None); 'auto' picks the encoder when a matching one is shipped."""
+def resolve_init(init: str, generator_path=None, encoder_path=None):
+    """(init name, encoder or None); 'auto' picks the encoder when a matching one is shipped. An encoder
+    named by `encoder_path` must match the generator (refused, never silently replaced by the mean)."""
     from methods.nets.latent_encoder import load_encoder_for
 
     if init in ("mean", "random"):
         return init, None
     try:
-        return "encoder", load_encoder_for(generator_path)
+        return "encoder", load_encoder_for(generator_path, encoder_path)
     except UserError:
-        if init == "encoder":
+        if init == "encoder" or encoder_path:
             raise
         return "mean", None
 

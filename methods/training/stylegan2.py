@@ -421,7 +421,7 @@ def train(ctx) -> None:
     if not projected:
         export_discriminator(ctx, D, path, res, tcfg, steps, data_desc, last)
     if recon:
-        export_encoder(ctx, Enc, path, tcfg, steps, data_desc, init_record)
+        export_encoder(ctx, Enc, e_cfg, path, tcfg, steps, data_desc, init_record)
 
 
 def reconstruction_losses(G, Enc, lp, real, batch: int, gen: torch.Generator, device):
@@ -455,22 +455,18 @@ def init_encoder(Enc, value: str, generator_sha256: str) -> dict:
     return {"encoder": str(path), "encoder_sha256": file_digest(path)}
 
 
-def export_encoder(ctx, Enc, g_path, tcfg: dict, steps: int, data_desc: str, init_record: dict):
+def export_encoder(ctx, Enc, e_cfg: dict, g_path, tcfg: dict, steps: int, data_desc: str, init_record: dict):
     """Write the encoder trained with the generator beside it as zoo component ``stylegan2-encoder``, pinned to
     the exported generator file's SHA-256, with held-out figures the training never optimised (LPIPS-vgg, PSNR of
     G(E(x)) on the first 256 test-split images)."""
     import numpy as np
 
     from bench.provenance import file_digest
-    from methods.nets.latent_encoder import DEFAULT_CONFIG
     from methods.zoo import base_card, save_checkpoint
 
     digest = file_digest(g_path)
     Enc = Enc.cpu().eval()
-    Enc.generator_sha256 = digest  # (trained beside the raw G; pinned to the exported EMA of it, which it starts)
-    config = dict(DEFAULT_CONFIG, w_dim=Enc.w_dim, input_size=Enc.input_size, generator_sha256=digest)
-    if ctx.quick:
-        config.update(widths=[8, 8, 8, 8, 8], hidden=16)
+    config = dict(e_cfg, generator_sha256=digest)  # (trained beside the raw G; pinned to its exported EMA)
     quality = {"generator_sha256": digest, "trained_with_generator": True,
                "recon_weight": tcfg["recon_weight"], "e_lr": tcfg["e_lr"]}
     if init_record.get("encoder_sha256"):

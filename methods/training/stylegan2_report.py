@@ -337,14 +337,10 @@ def main(argv=None) -> int:
 
             G = load_generator(args.ckpt)
         encoder = None
-        if args.encoder and args.init in ("auto", "encoder") and not args.official:
-            from methods.nets.latent_encoder import load_encoder_for
-
-            encoder = load_encoder_for(args.ckpt, args.encoder)  # refused unless it names this generator
-        elif args.init in ("auto", "encoder") and not args.official:
+        if args.init in ("auto", "encoder") and not args.official:
             from bench.commands.invert import resolve_init
 
-            _, encoder = resolve_init(args.init, args.ckpt)
+            _, encoder = resolve_init(args.init, args.ckpt, args.encoder)
         q = quality_figures(G, args.out_dir, seed=args.seed, n_fd=args.n_fd, n_inv=args.n_inv,
                             inv_batch=args.inv_batch, init=args.init, encoder=encoder)
         q.update(guard_figures(G, encoder, args.init, seed=args.seed))
